@@ -1,0 +1,60 @@
+// The interface between the kernel and a CPU engine. The kernel never names Unicorn: a second
+// backend (KVM) implements the same interface.
+
+/** Memory protections, as PROT_READ/WRITE/EXEC bits (the same values as Linux's). */
+export const Prot = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
+
+/** General registers in the order of Linux's user_regs_struct subset we keep. */
+export const Reg = {
+  RAX: 0, RBX: 1, RCX: 2, RDX: 3, RSI: 4, RDI: 5, RBP: 6, RSP: 7,
+  R8: 8, R9: 9, R10: 10, R11: 11, R12: 12, R13: 13, R14: 14, R15: 15,
+  RIP: 16, EFLAGS: 17, FS_BASE: 18, GS_BASE: 19,
+} as const;
+export const REG_COUNT = 20;
+export type RegName = keyof typeof Reg;
+
+/** Why run() returned. */
+export type StopReason =
+  | { kind: 'trap' }                          // the syscall hook asked to leave the engine
+  | { kind: 'kicked' }                        // another thread called kick()
+  | { kind: 'fault'; addr: number; access: 'read' | 'write' | 'exec'; mapped: boolean }
+  | { kind: 'illegal'; rip: number }
+  | { kind: 'interrupt'; vector: number; rip: number };
+
+/** The syscall a thread made: number and six arguments, as the kernel sees them. */
+export interface SyscallFrame {
+  nr: number;
+  args: number[];
+  /** Address of the syscall instruction. */
+  rip: number;
+}
+
+export interface SyscallSink {
+  /** Handles a syscall in the engine's hook. Returns the value for RAX, or null to leave the engine. */
+  syscall(frame: SyscallFrame): number | null;
+  /** An access to an address no engine mapping covers: return true once it is mapped. */
+  pageFault(addr: number, access: 'read' | 'write' | 'exec'): boolean;
+}
+
+export interface CpuBackend {
+  readonly name: string;
+  /** Maps [vaddr, vaddr+size) onto pool bytes at hostAddress. */
+  map(vaddr: number, size: number, prot: number, hostAddress: number): void;
+  unmap(vaddr: number, size: number): void;
+  protect(vaddr: number, size: number, prot: number): void;
+  /** Drops translated code for a range whose bytes changed behind the engine's back. */
+  flushCode(vaddr: number, size: number): void;
+  /** Runs guest code from the current registers until a trap, a fault or a kick. */
+  run(): StopReason;
+  /** Asks the engine to stop from inside a hook. */
+  stopFromHook(): void;
+  /** Thread-safe: stops a running engine from another thread. */
+  kick(): void;
+  getRegs(out: BigInt64Array): void;
+  setRegs(values: BigInt64Array): void;
+  getReg(reg: number): number;
+  setReg(reg: number, value: number | bigint): void;
+  /** Sets the value a pending syscall returns: RAX, and RCX/R11 as the syscall instruction does. */
+  completeSyscall(result: number): void;
+  dispose(): void;
+}

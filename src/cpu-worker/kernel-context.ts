@@ -1,0 +1,39 @@
+import { writeSync } from 'node:fs';
+import { Control } from '../shared-mem/layout.js';
+import { FramePool } from '../shared-mem/frame-pool.js';
+import type { Kernel } from '../kernel/task.js';
+import type { Vfs } from '../kernel/vfs/vfs.js';
+import type { Strace } from '../kernel/strace.js';
+import { addressOf } from '../kernel/host/libc.js';
+
+/** The Kernel as one vCPU worker sees it: shared state through the SharedArrayBuffers. */
+export class WorkerKernel implements Kernel {
+  readonly pool: FramePool;
+  readonly poolAddress: number;
+  readonly memBytes: number;
+  private readonly warned = new Set<string>();
+
+  constructor(
+    readonly cpu: number,
+    readonly cpus: number,
+    memory: SharedArrayBuffer,
+    readonly control: Int32Array,
+    readonly vfs: Vfs,
+    readonly strace: Strace | null,
+    readonly bootTimeMs: number,
+  ) {
+    this.pool = new FramePool(memory, control);
+    this.poolAddress = addressOf(memory);
+    this.memBytes = memory.maxByteLength;
+  }
+
+  warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    writeSync(2, `starling: ${message}\n`);
+  }
+
+  allocateId(): number {
+    return Atomics.add(this.control, Control.NEXT_ID, 1);
+  }
+}

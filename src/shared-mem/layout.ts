@@ -1,0 +1,41 @@
+// Every SharedArrayBuffer layout of the machine, declared once.
+//
+// Two buffers exist:
+//   guest memory: the physical page pool (frames), one growable SharedArrayBuffer;
+//   control:      the fixed-size words below, viewed as an Int32Array.
+// Each field names the lock that guards it; "atomic" means it is only touched with
+// Atomics operations and needs no lock.
+
+/** A frame is the unit the pool hands out: 64 KiB, aligned in guest virtual memory too. */
+export const CHUNK_SHIFT = 16;
+export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
+export const PAGE_SIZE = 4096;
+
+/** Largest pool a growable SharedArrayBuffer supports on Node 20. */
+export const MAX_POOL_BYTES = 4 * 1024 ** 3;
+export const MAX_CPUS = 64;
+
+/** Int32 indexes into the control buffer. */
+export const Control = {
+  /** 0 while the machine runs, 1 once it is shutting down. atomic. */
+  STATE: 0,
+  /** Exit status of the machine (the init process's wait status). Written once before STATE=1. atomic. */
+  EXIT_STATUS: 1,
+  /** Spin lock word of the frame pool (0 free, 1 held). */
+  POOL_LOCK: 2,
+  /** Frames in use. guarded by POOL_LOCK. */
+  POOL_USED: 3,
+  /** Frames the buffer has grown to hold. guarded by POOL_LOCK. */
+  POOL_GROWN: 4,
+  /** Next pid/tid to hand out. atomic (Atomics.add). */
+  NEXT_ID: 5,
+  /** One doorbell word per vCPU: a counter bumped and notified to wake that CPU. atomic. */
+  DOORBELL_BASE: 64,
+  /** Frame bitmap: one bit per frame, set while the frame is in use. guarded by POOL_LOCK. */
+  FRAME_BITMAP_BASE: 64 + MAX_CPUS,
+} as const;
+
+export const CONTROL_WORDS = Control.FRAME_BITMAP_BASE + MAX_POOL_BYTES / CHUNK_SIZE / 32;
+export const CONTROL_BYTES = CONTROL_WORDS * 4;
+
+export const MachineState = { RUNNING: 0, SHUTTING_DOWN: 1 } as const;

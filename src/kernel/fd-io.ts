@@ -1,0 +1,182 @@
+// Moving bytes between guest memory and host fds without ever blocking the vCPU's thread:
+// regular files and directories are done at once; anything else (pipes, ttys, sockets,
+// devices) is polled first, and when it is not ready the guest gets EAGAIN (O_NONBLOCK)
+// or the thread waits for the fd and retries.
+import { Prot } from '../cpu-worker/backend.js';
+import { E, Errno } from './errno.js';
+import { O, type OpenFile } from './files.js';
+import { addressOf, hostSyscall, HostNr } from './host/libc.js';
+import { block, type SyscallResult } from './syscall.js';
+import type { Thread } from './task.js';
+import { fdMode, HostNrExtra, S } from './vfs/host.js';
+
+export const POLLIN = 1, POLLOUT = 4;
+/** Linux's MAX_RW_COUNT: one call moves at most this many bytes. */
+export const MAX_RW_COUNT = 0x7ffff000;
+const UIO_MAXIOV = 1024;
+const PIPE_BUF = 4096;
+const FIONREAD = 0x541b, F_GETPIPE_SZ = 1032;
+const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+
+/** pollfd, an int for ioctls, a msghdr and an iovec array, at stable host addresses. */
+const AREA = new Uint8Array(new SharedArrayBuffer(128 + UIO_MAXIOV * 16));
+const AREA_ADDRESS = addressOf(AREA.buffer as SharedArrayBuffer);
+const VIEW = new DataView(AREA.buffer);
+const POLLFD_AT = 0, INT_AT = 8, MSGHDR_AT = 16, MSGHDR_SIZE = 56, IOV_AT = 128;
+
+export type Spans = Array<[number, number]>;
+
+const typeCache = new WeakMap<OpenFile, number>();
+
+/** S_IFMT of the file's host object (cached: an open file never changes type). */
+export function fileType(file: OpenFile): number {
+  let type = typeCache.get(file);
+  if (type === undefined) typeCache.set(file, (type = fdMode(file.hostFd) & S.IFMT));
+  return type;
+}
+
+function neverBlocks(file: OpenFile): boolean {
+  const type = fileType(file);
+  return type === S.IFREG || type === S.IFDIR || type === S.IFBLK;
+}
+
+/** A zero-timeout host poll: true when any of events (or an error or hang-up) is pending. */
+export function hostReady(hostFd: number, events: number): boolean {
+  VIEW.setInt32(POLLFD_AT, hostFd, true);
+  VIEW.setInt16(POLLFD_AT + 4, events, true);
+  VIEW.setInt16(POLLFD_AT + 6, 0, true);
+  return hostSyscall(HostNr.poll, AREA_ADDRESS + POLLFD_AT, 1, 0) > 0;
+}
+
+/** One attempt at a read-like transfer; the guest's O_NONBLOCK decides EAGAIN or waiting. */
+export function transfer(file: OpenFile, events: number, attempt: () => number): SyscallResult {
+  if (neverBlocks(file)) return attempt();
+  const run = (): SyscallResult => {
+    if (hostReady(file.hostFd, events)) {
+      const r = attempt();
+      if (r !== -E.EAGAIN) return r;
+    }
+    if (file.flags & O.NONBLOCK) return -E.EAGAIN;
+    return block({ kind: 'fd', hostFd: file.hostFd, events }, run);
+  };
+  return run();
+}
+
+/**
+ * A write of total bytes: writeSome(done, limit) writes at most limit bytes starting at byte
+ * done. A blocking guest fd waits until everything is written, as Linux's pipe and socket
+ * writes do; a pipe write never exceeds the pipe's free room, so the host never blocks.
+ */
+export function writeAll(file: OpenFile, total: number, writeSome: (done: number, limit: number) => number): SyscallResult {
+  // Writing nothing never waits, not even on a full pipe.
+  if (neverBlocks(file) || total === 0) return writeSome(0, total);
+  const nonblocking = () => (file.flags & O.NONBLOCK) !== 0;
+  let done = 0;
+  const run = (): SyscallResult => {
+    while (hostReady(file.hostFd, POLLOUT)) {
+      const limit = writeLimit(file, total - done);
+      if (limit === 0) break;
+      const r = writeSome(done, limit);
+      if (r === -E.EAGAIN) break;
+      if (r < 0) return done > 0 ? done : r;
+      done += r;
+      if (done >= total || r === 0 || nonblocking()) return done;
+    }
+    if (nonblocking()) return done > 0 ? done : -E.EAGAIN;
+    return block({ kind: 'fd', hostFd: file.hostFd, events: POLLOUT }, run);
+  };
+  return run();
+}
+
+/** How much of want can go into a pipe now (writes up to PIPE_BUF are all-or-nothing). */
+function writeLimit(file: OpenFile, want: number): number {
+  if (fileType(file) !== S.IFIFO) return want;
+  const size = hostSyscall(HostNr.fcntl, file.hostFd, F_GETPIPE_SZ);
+  if (size < 0 || hostSyscall(HostNr.ioctl, file.hostFd, FIONREAD, AREA_ADDRESS + INT_AT) < 0) return want;
+  const room = Math.max(0, size - VIEW.getInt32(INT_AT, true));
+  if (want <= PIPE_BUF && room < want) return 0;
+  return Math.min(want, room);
+}
+
+/**
+ * Host spans of the longest accessible prefix of a guest buffer: Linux copies up to the
+ * first fault and returns what it moved, so only a buffer bad from its first byte is EFAULT.
+ */
+export function guestSpans(t: Thread, addr: number, len: number, access: 'read' | 'write'): Spans {
+  try {
+    return t.mm.hostSpans(addr, len, access);
+  } catch (e) {
+    if (!(e instanceof Errno) || e.errno !== E.EFAULT) throw e;
+  }
+  const need = access === 'write' ? Prot.WRITE : Prot.READ | Prot.WRITE | Prot.EXEC;
+  let end = addr;
+  for (let v = t.mm.findVma(end); v && v.prot & need && end < addr + len; v = t.mm.findVma(end)) end = v.end;
+  if (end <= addr) throw new Errno(E.EFAULT);
+  return t.mm.hostSpans(addr, Math.min(end, addr + len) - addr, access);
+}
+
+/** Drops the first skip bytes and keeps at most limit bytes of spans. */
+export function sliceSpans(spans: Spans, skip: number, limit = Infinity): Spans {
+  const out: Spans = [];
+  for (const [addr, len] of spans) {
+    if (limit <= 0) break;
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    const n = Math.min(len - skip, limit);
+    out.push([addr + skip, n]);
+    limit -= n;
+    skip = 0;
+  }
+  return out;
+}
+
+function putIovecs(spans: Spans): number {
+  const n = Math.min(spans.length, UIO_MAXIOV);
+  for (let i = 0; i < n; i++) {
+    VIEW.setBigUint64(IOV_AT + i * 16, BigInt(spans[i][0]), true);
+    VIEW.setBigUint64(IOV_AT + i * 16 + 8, BigInt(spans[i][1]), true);
+  }
+  return n;
+}
+
+/** A msghdr over spans for sendmsg/recvmsg, so sockets get MSG_DONTWAIT per call. */
+function putMsghdr(spans: Spans): number {
+  AREA.fill(0, MSGHDR_AT, MSGHDR_AT + MSGHDR_SIZE);
+  VIEW.setBigUint64(MSGHDR_AT + 16, BigInt(AREA_ADDRESS + IOV_AT), true);
+  VIEW.setBigUint64(MSGHDR_AT + 24, BigInt(putIovecs(spans)), true);
+  return AREA_ADDRESS + MSGHDR_AT;
+}
+
+/** Reads into host spans at the file position (or at pos when given). */
+export function hostReadv(file: OpenFile, spans: Spans, pos?: number): number {
+  const fd = file.hostFd;
+  if (pos === undefined && fileType(file) === S.IFSOCK && spans.length) {
+    return hostSyscall(HostNrExtra.recvmsg, fd, putMsghdr(spans), MSG_DONTWAIT);
+  }
+  if (spans.length <= 1) {
+    const [addr, len] = spans[0] ?? [0, 0];
+    return pos === undefined ? hostSyscall(HostNr.read, fd, addr, len) : hostSyscall(HostNr.pread64, fd, addr, len, pos);
+  }
+  const n = putIovecs(spans);
+  return pos === undefined ? hostSyscall(HostNr.readv, fd, AREA_ADDRESS + IOV_AT, n) : hostSyscall(HostNrExtra.preadv, fd, AREA_ADDRESS + IOV_AT, n, pos, 0);
+}
+
+export function hostWritev(file: OpenFile, spans: Spans, pos?: number): number {
+  const fd = file.hostFd;
+  if (pos === undefined && fileType(file) === S.IFSOCK && spans.length) {
+    return hostSyscall(HostNrExtra.sendmsg, fd, putMsghdr(spans), MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+  if (spans.length <= 1) {
+    const [addr, len] = spans[0] ?? [0, 0];
+    return pos === undefined ? hostSyscall(HostNr.write, fd, addr, len) : hostSyscall(HostNr.pwrite64, fd, addr, len, pos);
+  }
+  const n = putIovecs(spans);
+  return pos === undefined ? hostSyscall(HostNr.writev, fd, AREA_ADDRESS + IOV_AT, n) : hostSyscall(HostNrExtra.pwritev, fd, AREA_ADDRESS + IOV_AT, n, pos, 0);
+}
+
+/** A size_t count as one call may move it (negative means a huge unsigned value). */
+export const clampCount = (count: number) => (count < 0 || count > MAX_RW_COUNT ? MAX_RW_COUNT : count);
+
+export const IOV_MAX = UIO_MAXIOV;

@@ -1,0 +1,114 @@
+// Process and thread identity, exit, exec, and per-thread CPU state (arch_prctl).
+import { Reg } from '../cpu-worker/backend.js';
+import { E, Errno } from './errno.js';
+import { execImage } from './exec/exec.js';
+import { int, leave, sys, type SyscallEntry, type SyscallHandler } from './syscall.js';
+import type { Thread } from './task.js';
+
+/** A NULL-terminated array of string pointers (argv, envp). */
+function readStringArray(t: Thread, addr: number): string[] {
+  const out: string[] = [];
+  if (!addr) return out;
+  for (let i = 0; ; i++) {
+    if (i > 0x7fffffff / 8) throw new Errno(E.E2BIG);
+    const p = t.mm.readU64(addr + i * 8);
+    if (!p) return out;
+    out.push(t.mm.readCString(p, 32 * 4096));
+  }
+}
+
+const execve: SyscallHandler = (t, [pathP, argvP, envpP]) => {
+  const path = t.mm.readCString(pathP);
+  if (path === '') throw new Errno(E.ENOENT);
+  execImage(t, path, readStringArray(t, argvP), readStringArray(t, envpP));
+  return leave('exec');
+};
+
+/** exit ends the calling thread; with one thread, that ends the process too. */
+const exit: SyscallHandler = (t, [status]) => {
+  t.exitCode = status & 0xff;
+  return leave('exit');
+};
+
+const exitGroup: SyscallHandler = (t, [status]) => {
+  t.process.exitStatus ??= (status & 0xff) << 8;
+  t.exitCode = status & 0xff;
+  return leave('exit');
+};
+
+const ARCH = { SET_GS: 0x1001, SET_FS: 0x1002, GET_FS: 0x1003, GET_GS: 0x1004 } as const;
+const CANONICAL_END = 0x800000000000;
+
+const archPrctl: SyscallHandler = (t, [code, addr]) => {
+  const engine = t.engine!;
+  switch (int(code)) {
+    case ARCH.SET_FS:
+    case ARCH.SET_GS:
+      if (addr >= CANONICAL_END) throw new Errno(E.EPERM);
+      engine.setReg(int(code) === ARCH.SET_FS ? Reg.FS_BASE : Reg.GS_BASE, addr);
+      return 0;
+    case ARCH.GET_FS:
+    case ARCH.GET_GS:
+      t.mm.writeU64(addr, engine.getReg(int(code) === ARCH.GET_FS ? Reg.FS_BASE : Reg.GS_BASE));
+      return 0;
+    default:
+      throw new Errno(E.EINVAL);
+  }
+};
+
+const setTidAddress: SyscallHandler = (t, [addr]) => {
+  t.clearChildTid = addr;
+  return t.tid;
+};
+
+const ROBUST_LIST_HEAD_SIZE = 24;
+const setRobustList: SyscallHandler = (t, [head, len]) => {
+  if (len !== ROBUST_LIST_HEAD_SIZE) throw new Errno(E.EINVAL);
+  t.robustList = head;
+  return 0;
+};
+
+const getRobustList: SyscallHandler = (t, [pid, headP, lenP]) => {
+  if (int(pid) !== 0 && int(pid) !== t.tid) throw new Errno(E.ESRCH);
+  t.mm.writeU64(headP, t.robustList);
+  t.mm.writeU64(lenP, ROBUST_LIST_HEAD_SIZE);
+  return 0;
+};
+
+/** Process-group calls over the one process a machine runs until fork arrives. */
+const knownPid = (t: Thread, pid: number) => {
+  if (pid !== 0 && pid !== t.process.pid) throw new Errno(E.ESRCH);
+};
+const getpgid: SyscallHandler = (t, [pid]) => (knownPid(t, int(pid)), t.process.pgid);
+const getsid: SyscallHandler = (t, [pid]) => (knownPid(t, int(pid)), t.process.sid);
+const setpgid: SyscallHandler = (t, [pid, pgid]) => {
+  knownPid(t, int(pid));
+  if (int(pgid) < 0) throw new Errno(E.EINVAL);
+  if (t.process.sid === t.process.pid) throw new Errno(E.EPERM);
+  t.process.pgid = int(pgid) || t.process.pid;
+  return 0;
+};
+const setsid: SyscallHandler = (t) => {
+  if (t.process.pgid === t.process.pid) throw new Errno(E.EPERM);
+  t.process.sid = t.process.pgid = t.process.pid;
+  return t.process.pid;
+};
+
+export const procSyscalls: SyscallEntry[] = [
+  sys(39, 'getpid', (t) => t.process.pid),
+  sys(110, 'getppid', (t) => t.process.ppid),
+  sys(186, 'gettid', (t) => t.tid),
+  sys(111, 'getpgrp', (t) => t.process.pgid),
+  sys(121, 'getpgid', getpgid, ['int']),
+  sys(109, 'setpgid', setpgid, ['int', 'int']),
+  sys(124, 'getsid', getsid, ['int']),
+  sys(112, 'setsid', setsid),
+  sys(59, 'execve', execve, ['path', 'argv', 'envp']),
+  sys(60, 'exit', exit, ['int'], 'none'),
+  sys(231, 'exit_group', exitGroup, ['int'], 'none'),
+  sys(158, 'arch_prctl', archPrctl, ['archprctl', 'hex']),
+  sys(218, 'set_tid_address', setTidAddress, ['ptr']),
+  sys(273, 'set_robust_list', setRobustList, ['ptr', 'size']),
+  sys(274, 'get_robust_list', getRobustList, ['int', 'ptr', 'ptr']),
+  sys(24, 'sched_yield', () => 0),
+];

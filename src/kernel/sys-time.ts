@@ -1,0 +1,75 @@
+// Clocks and sleeping. Clock reads go to the host's clocks, written straight into guest memory.
+import { E, Errno } from './errno.js';
+import { hostSyscall } from './host/libc.js';
+import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import type { Thread } from './task.js';
+
+const HOST_CLOCK_GETTIME = 228, HOST_CLOCK_GETRES = 229, HOST_GETTIMEOFDAY = 96;
+export const CLOCK = { REALTIME: 0, MONOTONIC: 1, PROCESS_CPUTIME_ID: 2, THREAD_CPUTIME_ID: 3, BOOTTIME: 7, REALTIME_ALARM: 8, BOOTTIME_ALARM: 9, TAI: 11 } as const;
+const TIMER_ABSTIME = 1;
+
+/** Milliseconds on the host's CLOCK_MONOTONIC: the same timeline in every worker. */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+const clockGettime: SyscallHandler = (t, [clock, tp]) =>
+  tp ? t.mm.withHostBuffer(tp, 16, 'write', (host) => hostSyscall(HOST_CLOCK_GETTIME, int(clock), host)) : -E.EFAULT;
+
+const clockGetres: SyscallHandler = (t, [clock, res]) =>
+  res ? t.mm.withHostBuffer(res, 16, 'write', (host) => hostSyscall(HOST_CLOCK_GETRES, int(clock), host)) : hostSyscall(HOST_CLOCK_GETRES, int(clock), 0);
+
+const gettimeofday: SyscallHandler = (t, [tv, tz]) => {
+  if (tz) t.mm.write(tz, new Uint8Array(8));
+  return tv ? t.mm.withHostBuffer(tv, 16, 'write', (host) => hostSyscall(HOST_GETTIMEOFDAY, host, 0)) : 0;
+};
+
+const time: SyscallHandler = (t, [tloc]) => {
+  const now = Math.floor(Date.now() / 1000);
+  if (tloc) t.mm.writeU64(tloc, now);
+  return now;
+};
+
+/** Reads a struct timespec; EINVAL when it is not a valid duration or instant. */
+export function readTimespec(t: Thread, addr: number): { sec: number; nsec: number } {
+  const sec = t.mm.readI64(addr), nsec = t.mm.readI64(addr + 8);
+  if (sec < 0 || nsec < 0 || nsec >= 1e9) throw new Errno(E.EINVAL);
+  return { sec, nsec };
+}
+
+function clockNowMs(clock: number): number {
+  if (clock === CLOCK.REALTIME || clock === CLOCK.TAI) return Date.now();
+  return monotonicMs();
+}
+
+/** Sleeps until deadline; on wake-up writes nothing to rem (signals, which would interrupt, come later). */
+function sleepUntil(deadline: number): SyscallResult {
+  if (monotonicMs() >= deadline) return 0;
+  return block({ kind: 'sleep', deadline }, () => 0);
+}
+
+const nanosleep: SyscallHandler = (t, [req]) => {
+  const { sec, nsec } = readTimespec(t, req);
+  return sleepUntil(monotonicMs() + sec * 1e3 + nsec / 1e6);
+};
+
+const SLEEP_CLOCKS = new Set<number>([CLOCK.REALTIME, CLOCK.MONOTONIC, CLOCK.BOOTTIME, CLOCK.TAI, CLOCK.PROCESS_CPUTIME_ID]);
+
+const clockNanosleep: SyscallHandler = (t, [clockArg, flags, req]) => {
+  const clock = int(clockArg);
+  if (clock === CLOCK.THREAD_CPUTIME_ID) return -E.EINVAL;
+  if (!SLEEP_CLOCKS.has(clock)) return -E.EINVAL;
+  const { sec, nsec } = readTimespec(t, req);
+  const ms = sec * 1e3 + nsec / 1e6;
+  const deadline = int(flags) & TIMER_ABSTIME ? monotonicMs() + (ms - clockNowMs(clock)) : monotonicMs() + ms;
+  return sleepUntil(deadline);
+};
+
+export const timeSyscalls: SyscallEntry[] = [
+  sys(35, 'nanosleep', nanosleep, ['timespec', 'ptr']),
+  sys(96, 'gettimeofday', gettimeofday, ['ptr', 'ptr']),
+  sys(201, 'time', time, ['ptr']),
+  sys(228, 'clock_gettime', clockGettime, ['clockid', 'ptr']),
+  sys(229, 'clock_getres', clockGetres, ['clockid', 'ptr']),
+  sys(230, 'clock_nanosleep', clockNanosleep, ['clockid', 'int', 'timespec', 'ptr']),
+];

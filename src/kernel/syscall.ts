@@ -1,0 +1,60 @@
+// The shape every syscall family file follows: one declarative table of entries (number,
+// name, handler, strace argument formats) and one handler signature, after gVisor's
+// pkg/sentry/syscalls/linux.
+import type { Thread } from './task.js';
+
+/** How strace shows an argument; the formatter lives in strace.ts. */
+export type ArgFormat =
+  | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'off'
+  | 'fd' | 'dirfd' | 'path' | 'str'
+  | 'inbuf'     // bytes the guest passes in; the next argument is the length
+  | 'outbuf'    // bytes the kernel writes; the return value is the length (shown after the call)
+  | 'iovec_in' | 'iovec_out' // iovec arrays; the next argument is the count
+  | 'oflags' | 'mode' | 'atflags' | 'whence' | 'prot' | 'mapflags' | 'clockid'
+  | 'signal' | 'sigaction' | 'sighow' | 'sigset' | 'argv' | 'envp' | 'timespec' | 'stat'
+  | 'accessmode' | 'fcntlcmd' | 'ioctlcmd' | 'archprctl' | 'rlimitres' | 'statxmask';
+
+/** How strace shows the return value. */
+export type RetFormat = 'int' | 'hex' | 'fd' | 'none';
+
+/** A syscall that cannot finish now: the thread waits for `wait`, then `resume` runs. */
+export interface Block {
+  kind: 'block';
+  wait: Wait;
+  resume: () => SyscallResult;
+}
+
+export type Wait =
+  | { kind: 'fd'; hostFd: number; events: number; deadline?: number }
+  | { kind: 'sleep'; deadline: number };
+
+/** The thread leaves the engine without a return value: it exited, or exec replaced its image. */
+export interface Leave {
+  kind: 'leave';
+  why: 'exit' | 'exec';
+}
+
+/** A number is the value for RAX: >= 0 success, -errno failure. */
+export type SyscallResult = number | Block | Leave;
+
+export type SyscallHandler = (t: Thread, a: readonly number[]) => SyscallResult;
+
+export interface SyscallEntry {
+  nr: number;
+  name: string;
+  handler: SyscallHandler;
+  args: readonly ArgFormat[];
+  ret: RetFormat;
+}
+
+export function sys(nr: number, name: string, handler: SyscallHandler, args: readonly ArgFormat[] = [], ret: RetFormat = 'int'): SyscallEntry {
+  return { nr, name, handler, args, ret };
+}
+
+export const block = (wait: Wait, resume: () => SyscallResult): Block => ({ kind: 'block', wait, resume });
+export const leave = (why: 'exit' | 'exec'): Leave => ({ kind: 'leave', why });
+
+/** Signed 32-bit view of an argument (C int). */
+export const int = (v: number) => v | 0;
+/** Unsigned 32-bit view of an argument. */
+export const uint = (v: number) => v >>> 0;

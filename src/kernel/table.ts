@@ -1,0 +1,16 @@
+// The syscall table: every family's entries in one place.
+import { SyscallTable } from './dispatch.js';
+import { fileSyscalls } from './sys-file.js';
+import { statSyscalls } from './sys-stat.js';
+import { dirSyscalls } from './sys-dir.js';
+import { mmSyscalls } from './sys-mm.js';
+import { procSyscalls } from './sys-proc.js';
+import { infoSyscalls } from './sys-info.js';
+import { timeSyscalls } from './sys-time.js';
+import { signalSyscalls } from './sys-signal.js';
+
+export function buildSyscallTable(): SyscallTable {
+  return new SyscallTable([
+    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls,
+  ]);
+}

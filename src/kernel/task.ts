@@ -1,0 +1,99 @@
+import type { FramePool } from '../shared-mem/frame-pool.js';
+import type { AddressSpace } from './mm/address-space.js';
+import type { FdTable } from './files.js';
+import type { Vfs } from './vfs/vfs.js';
+import type { Strace } from './strace.js';
+import type { CpuBackend } from '../cpu-worker/backend.js';
+
+/** A guest signal disposition as rt_sigaction stores it (delivery comes with the signals work). */
+export interface SigAction {
+  handler: number;
+  flags: number;
+  restorer: number;
+  mask: bigint;
+}
+
+export interface RLimit {
+  cur: number;
+  max: number;
+}
+
+/** RLIM_INFINITY, as a Number (2^64-1 does not fit; the syscalls translate it). */
+export const RLIM_INFINITY = Infinity;
+
+/** Machine-wide kernel state visible to handlers on this worker. */
+export interface Kernel {
+  readonly cpus: number;
+  readonly cpu: number;
+  readonly pool: FramePool;
+  readonly poolAddress: number;
+  readonly memBytes: number;
+  readonly vfs: Vfs;
+  readonly strace: Strace | null;
+  readonly bootTimeMs: number;
+  /** Prints a one-line warning to the host's stderr once per key. */
+  warnOnce(key: string, message: string): void;
+  allocateId(): number;
+}
+
+/** Per-process filesystem context (CLONE_FS shares it). */
+export interface FsContext {
+  /** Canonical guest path of the working directory. */
+  cwd: string;
+  umask: number;
+}
+
+export class Process {
+  readonly threads = new Set<Thread>();
+  readonly sigactions = new Map<number, SigAction>();
+  readonly rlimits = new Map<number, RLimit>();
+  /** Guest path of the running executable (/proc/self/exe). */
+  exePath = '';
+  /** argv of the running image (/proc/PID/cmdline). */
+  cmdline: string[] = [];
+  /** Wait status once the process has exited. */
+  exitStatus: number | null = null;
+  pgid: number;
+  sid: number;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly pid: number,
+    public ppid: number,
+    public mm: AddressSpace,
+    public files: FdTable,
+    public fs: FsContext,
+  ) {
+    this.pgid = pid;
+    this.sid = pid;
+  }
+}
+
+export class Thread {
+  /** CLONE_CHILD_CLEARTID / set_tid_address word, 0 when none. */
+  clearChildTid = 0;
+  robustList = 0;
+  /** Status passed to exit/exit_group, once the thread has called it. */
+  exitCode: number | null = null;
+  robustListLen = 0;
+  sigmask = 0n;
+  altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+  /** The engine running this thread while it is on a vCPU (arch_prctl and exec reach registers through it). */
+  engine: CpuBackend | null = null;
+  /** Registers exec asks the vCPU to start the new image with. */
+  startRegisters: { rip: number; rsp: number } | null = null;
+  /** comm: 15 bytes at most (PR_SET_NAME). */
+  name: string;
+
+  constructor(readonly tid: number, readonly process: Process, name: string) {
+    this.name = name.slice(0, 15);
+  }
+
+  get kernel(): Kernel {
+    return this.process.kernel;
+  }
+
+  get mm(): AddressSpace {
+    return this.process.mm;
+  }
+}

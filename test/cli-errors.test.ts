@@ -1,0 +1,60 @@
+// Bad input gets one clear line on stderr and the documented exit status, never a stack trace.
+import t from 'tap';
+import { writeFileSync, readFileSync, chmodSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { native, scratchDir, starling } from './helpers.js';
+
+const dir = scratchDir('badinput');
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const hello = join(dir, 'hello');
+native('gcc', ['-O1', '-o', hello, '-x', 'c', '-'], { input: 'int main(void){return 0;}' });
+const bytes = readFileSync(hello);
+const write = (name: string, data: Buffer | string) => {
+  writeFileSync(join(dir, name), data);
+  chmodSync(join(dir, name), 0o755);
+};
+write('text', 'just some text\n');
+write('truncated', bytes.subarray(0, 200));
+const arm = Buffer.from(bytes);
+arm.writeUInt16LE(183, 18); // e_machine = EM_AARCH64
+write('arm', arm);
+native('gcc', ['-O1', '-Wl,--dynamic-linker=/lib/no-such-loader.so', '-o', join(dir, 'nointerp'), '-x', 'c', '-'], {
+  input: 'int main(void){return 0;}',
+});
+
+const bind = ['--bind', `${dir}:/bad`];
+const cases: Array<{ name: string; args: string[]; status: number; message: RegExp }> = [
+  { name: 'missing program path', args: ['run', '--', '/no/such/program'], status: 127, message: /\/no\/such\/program: No such file or directory/ },
+  { name: 'name not in PATH', args: ['run', '--', 'no-such-command'], status: 127, message: /no-such-command: command not found/ },
+  { name: 'not an ELF file', args: ['run', ...bind, '--', '/bad/text'], status: 126, message: /not an ELF file/ },
+  { name: 'not x86-64', args: ['run', ...bind, '--', '/bad/arm'], status: 126, message: /not an x86-64 ELF file/ },
+  { name: 'truncated ELF', args: ['run', ...bind, '--', '/bad/truncated'], status: 126, message: /truncated/ },
+  { name: 'missing interpreter', args: ['run', ...bind, '--', '/bad/nointerp'], status: 127, message: /interpreter \/lib\/no-such-loader\.so is missing/ },
+  { name: 'missing rootfs', args: ['run', '--rootfs', join(dir, 'nope'), '--', '/bin/sh'], status: 2, message: /--rootfs: .*nope is not a directory/ },
+  { name: 'unknown option', args: ['run', '--frobnicate', '--', '/bin/sh'], status: 2, message: /unknown option '--frobnicate'/ },
+  { name: 'bad --cpus', args: ['run', '--cpus', 'many', '--', '/bin/sh'], status: 2, message: /--cpus: 'many' is not a number/ },
+  { name: 'bad --mem', args: ['run', '--mem', '12Q', '--', '/bin/sh'], status: 2, message: /--mem: '12Q' is not a size/ },
+  { name: 'bad --bind', args: ['run', '--bind', 'nocolon', '--', '/bin/sh'], status: 2, message: /--bind: 'nocolon' is not HOST:GUEST/ },
+  { name: 'no program', args: ['run', '--cpus', '1'], status: 2, message: /no PROGRAM given/ },
+  { name: 'unknown command', args: ['frob'], status: 2, message: /unknown command 'frob'/ },
+];
+
+for (const c of cases) {
+  t.test(c.name, (tt) => {
+    const r = starling(c.args);
+    tt.equal(r.status, c.status, 'exit status');
+    const lines = r.stderr.trimEnd().split('\n');
+    tt.equal(lines.length, 1, `one line on stderr: ${r.stderr}`);
+    tt.match(lines[0], /^starling: /, 'prefixed with starling:');
+    tt.match(lines[0], c.message, 'says what is wrong');
+    tt.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    tt.end();
+  });
+}
+
+t.test('--help documents every option', (tt) => {
+  const r = starling(['run', '--help']);
+  tt.equal(r.status, 0);
+  for (const opt of ['--cpus', '--mem', '--rootfs', '--bind', '--cwd', '--env', '--strace']) tt.match(r.stdout, opt, `mentions ${opt}`);
+  tt.end();
+});

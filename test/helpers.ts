@@ -1,0 +1,39 @@
+// Shared by the test files: where things are, and how to run a guest.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(ROOT, 'dist', 'src', 'main', 'cli.js');
+export const ROOTFS = join(ROOT, 'rootfs', 'build');
+export const GUEST_SRC = join(ROOT, 'test', 'guest');
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  status: number | null;
+}
+
+function result(r: SpawnSyncReturns<string>): RunResult {
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status };
+}
+
+/** Runs `starling ARGS...` and captures its output. */
+export function starling(args: string[], options: { input?: string; timeoutMs?: number } = {}): RunResult {
+  return result(spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8', input: options.input ?? '', timeout: options.timeoutMs ?? 120_000,
+  }));
+}
+
+/** Runs a host command natively. */
+export function native(cmd: string, args: string[], options: { cwd?: string; input?: string } = {}): RunResult {
+  return result(spawnSync(cmd, args, { encoding: 'utf8', cwd: options.cwd, input: options.input ?? '', timeout: 120_000 }));
+}
+
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `starling-${prefix}-`));
+}
+
+export const haveMusl = existsSync('/usr/bin/musl-gcc');

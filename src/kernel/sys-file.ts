@@ -39,6 +39,7 @@ function openAt(t: Thread, dirfd: number, pathAddr: number, flags: number, mode:
   const attempt = (): SyscallResult => {
     try {
       const file = t.kernel.vfs.open(t, int(dirfd), path, int(flags), uint(mode));
+      if (int(flags) & O.TRUNC) afterShrink(t, 0);
       return t.process.files.install(file, (int(flags) & O.CLOEXEC) !== 0);
     } catch (e) {
       if (e instanceof OpenWouldBlock) return block({ kind: 'sleep', deadline: monotonicMs() + FIFO_RETRY_MS }, attempt);
@@ -369,15 +370,21 @@ const ioctl: SyscallHandler = (t, [fdArg, cmdArg, arg]) => {
 
 // ---- truncation, syncing, allocation ----
 
+/** A file the guest shrank may back shared mappings: see AddressSpace.revalidateSharedFiles. */
+function afterShrink(t: Thread, r: number): number {
+  if (r >= 0) t.mm.revalidateSharedFiles();
+  return r;
+}
+
 const ftruncate: SyscallHandler = (t, [fd, length]) => {
   if (length < 0) throw new Errno(E.EINVAL);
-  return hostSyscall(HostNr.ftruncate, fileOf(t, fd).hostFd, length);
+  return afterShrink(t, hostSyscall(HostNr.ftruncate, fileOf(t, fd).hostFd, length));
 };
 
 const truncate: SyscallHandler = (t, [path, length]) => {
   if (length < 0) throw new Errno(E.EINVAL);
   const vfs = t.kernel.vfs;
-  return atPath(t, AT.FDCWD, path, { follow: true }, (r) => vfs.withObjectFd(r, (fd) => {
+  return afterShrink(t, atPath(t, AT.FDCWD, path, { follow: true }, (r) => vfs.withObjectFd(r, (fd) => {
     const mode = fdMode(fd);
     if (isDir(mode)) throw new Errno(E.EISDIR);
     if (!isReg(mode)) throw new Errno(E.EINVAL);
@@ -390,7 +397,7 @@ const truncate: SyscallHandler = (t, [path, length]) => {
     } finally {
       closeFd(w);
     }
-  }));
+  })));
 };
 
 const fsync: SyscallHandler = (t, [fd]) => hostSyscall(HostNr.fsync, fileOf(t, fd).hostFd);

@@ -4,6 +4,7 @@ import { E, Errno } from './errno.js';
 import { int, sys, type SyscallEntry, type SyscallHandler } from './syscall.js';
 import { RLIM_INFINITY, type Process, type RLimit, type Thread } from './task.js';
 import { monotonicMs } from './sys-time.js';
+import { hostSyscall, scratch } from './host/libc.js';
 
 const UTS_FIELD = 65;
 export const UNAME = {
@@ -110,6 +111,29 @@ const prlimit64: SyscallHandler = (t, [pid, resourceArg, newLimit, oldLimit]) =>
 const getrlimit: SyscallHandler = (t, [resource, addr]) => prlimit64(t, [0, resource, 0, addr, 0, 0]);
 const setrlimit: SyscallHandler = (t, [resource, addr]) => prlimit64(t, [0, resource, addr, 0, 0, 0]);
 
+const RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
+const HOST_GETRUSAGE = 98;
+const RUSAGE_SIZE = 144;
+
+/**
+ * CPU times are the host times of this vCPU's worker thread, which runs the guest thread (and
+ * its kernel work) and nothing else; maxrss is the memory the process has touched.
+ */
+const getrusage: SyscallHandler = (t, [whoArg, usage]) => {
+  const who = int(whoArg);
+  if (who !== RUSAGE_SELF && who !== RUSAGE_CHILDREN && who !== RUSAGE_THREAD) throw new Errno(E.EINVAL);
+  const out = new Uint8Array(RUSAGE_SIZE);
+  if (who !== RUSAGE_CHILDREN) {
+    const host = scratch.bounce(RUSAGE_SIZE);
+    const r = hostSyscall(HOST_GETRUSAGE, RUSAGE_THREAD, host.address);
+    if (r < 0) return r;
+    out.set(host.view.subarray(0, 32)); // ru_utime, ru_stime
+    new DataView(out.buffer).setBigInt64(32, BigInt(Math.ceil(t.mm.residentBytes / 1024)), true);
+  }
+  t.mm.write(usage, out);
+  return 0;
+};
+
 export const infoSyscalls: SyscallEntry[] = [
   sys(63, 'uname', uname, ['ptr']),
   sys(99, 'sysinfo', sysinfo, ['ptr']),
@@ -120,5 +144,6 @@ export const infoSyscalls: SyscallEntry[] = [
   sys(120, 'getresgid', getresid, ['ptr', 'ptr', 'ptr']),
   sys(97, 'getrlimit', getrlimit, ['rlimitres', 'ptr']),
   sys(160, 'setrlimit', setrlimit, ['rlimitres', 'ptr']),
+  sys(98, 'getrusage', getrusage, ['int', 'ptr']),
   sys(302, 'prlimit64', prlimit64, ['int', 'rlimitres', 'ptr', 'ptr']),
 ];

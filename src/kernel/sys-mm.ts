@@ -6,6 +6,8 @@ import { MappedFile, pageUp, USER_END, type Vma } from './mm/address-space.js';
 import { CHUNK_SIZE, PAGE_SIZE } from '../shared-mem/layout.js';
 import { sys, int, type SyscallEntry, type SyscallHandler } from './syscall.js';
 import type { Thread } from './task.js';
+import { fileType } from './fd-io.js';
+import { S } from './vfs/host.js';
 
 const MAP = {
   SHARED: 0x01, PRIVATE: 0x02, SHARED_VALIDATE: 0x03, TYPE: 0x0f, FIXED: 0x10, ANONYMOUS: 0x20,
@@ -36,9 +38,11 @@ const mmap: SyscallHandler = (t, [addr, length, protArg, flagsArg, fdArg, offset
   let file: MappedFile | null = null;
   if (!(flags & MAP.ANONYMOUS)) {
     const of = t.process.files.get(fd);
+    const type = fileType(of);
+    // /dev/zero maps as anonymous memory; only regular files have pages to map.
+    if (type === S.IFCHR && of.guestPath === '/dev/zero') return mmap(t, [addr, length, protArg, flagsArg | MAP.ANONYMOUS, -1, 0]);
+    if (type !== S.IFREG) throw new Errno(E.ENODEV);
     if (!of.readable || (shared && prot & Prot.WRITE && !of.writable)) throw new Errno(E.EACCES);
-    // Shared writable file mappings would need the host file's pages in the pool; not done.
-    if (shared && prot & Prot.WRITE) throw new Errno(E.ENODEV);
     const dup = hostSyscall(HostNr.dup, of.hostFd);
     if (dup < 0) throw new Errno(-dup);
     file = new MappedFile(dup, of.guestPath);
@@ -119,7 +123,8 @@ const mremap: SyscallHandler = (t, [oldAddr, oldLength, newLength, flagsArg, new
   if (flags & MREMAP_FIXED && (!aligned(newAddr) || (newAddr < oldAddr + oldLen && newAddr + newLen > oldAddr))) throw new Errno(E.EINVAL);
   const target = flags & MREMAP_FIXED ? newAddr : mm.findFree(newLen);
   const keep = Math.min(oldLen, newLen);
-  const saved = savedContents(t, oldAddr, keep);
+  // A shared file mapping's contents are the file's: only private memory needs carrying over.
+  const saved = vma.shared && vma.file ? [] : savedContents(t, oldAddr, keep);
   const moved: Vma = { ...vma, start: target, end: target + newLen, fileOffset: vma.fileOffset + (oldAddr - vma.start) };
   mm.unmap(oldAddr, oldLen);
   mm.map(moved);

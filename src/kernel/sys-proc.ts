@@ -94,6 +94,79 @@ const setsid: SyscallHandler = (t) => {
   return t.process.pid;
 };
 
+const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
+const __WNOTHREAD = 0x20000000, __WALL = 0x40000000, __WCLONE = 0x80000000;
+const WAIT4_OPTIONS = WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE;
+const WAITID_OPTIONS = WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE;
+const P_ALL = 0, P_PIDFD = 3;
+
+/** Until fork lands a process has no children, so every valid wait is ECHILD. */
+const wait4: SyscallHandler = (_t, [, , options]) => {
+  if (int(options) & ~WAIT4_OPTIONS) throw new Errno(E.EINVAL);
+  throw new Errno(E.ECHILD);
+};
+
+const waitid: SyscallHandler = (_t, [idtype, , , options]) => {
+  const o = int(options);
+  if (o & ~WAITID_OPTIONS || !(o & (WEXITED | WUNTRACED | WCONTINUED)) || int(idtype) < P_ALL || int(idtype) > P_PIDFD) {
+    throw new Errno(E.EINVAL);
+  }
+  throw new Errno(E.ECHILD);
+};
+
+const PR = {
+  SET_PDEATHSIG: 1, GET_PDEATHSIG: 2, GET_DUMPABLE: 3, SET_DUMPABLE: 4, SET_NAME: 15, GET_NAME: 16,
+  GET_TIMERSLACK: 30, SET_TIMERSLACK: 29, SET_NO_NEW_PRIVS: 38, GET_NO_NEW_PRIVS: 39,
+} as const;
+const NSIG = 64;
+/** Linux's default timer slack: 50 us. */
+const DEFAULT_TIMER_SLACK_NS = 50_000;
+
+const prctl: SyscallHandler = (t, [option, arg2, arg3, arg4, arg5]) => {
+  const p = t.process;
+  switch (int(option)) {
+    case PR.SET_NAME: {
+      const bytes = t.mm.read(arg2, 16);
+      const nul = bytes.indexOf(0);
+      t.name = Buffer.from(bytes.subarray(0, Math.min(nul < 0 ? 16 : nul, 15))).toString('latin1');
+      return 0;
+    }
+    case PR.GET_NAME: {
+      const out = new Uint8Array(16);
+      out.set(Buffer.from(t.name, 'latin1').subarray(0, 15));
+      t.mm.write(arg2, out);
+      return 0;
+    }
+    case PR.SET_PDEATHSIG:
+      if (int(arg2) < 0 || int(arg2) > NSIG) throw new Errno(E.EINVAL);
+      t.parentDeathSignal = int(arg2);
+      return 0;
+    case PR.GET_PDEATHSIG:
+      t.mm.writeU32(arg2, t.parentDeathSignal);
+      return 0;
+    case PR.GET_DUMPABLE:
+      return p.dumpable;
+    case PR.SET_DUMPABLE:
+      if (arg2 !== 0 && arg2 !== 1) throw new Errno(E.EINVAL);
+      p.dumpable = arg2;
+      return 0;
+    case PR.SET_NO_NEW_PRIVS:
+      if (arg2 !== 1 || arg3 || arg4 || arg5) throw new Errno(E.EINVAL);
+      t.noNewPrivs = true;
+      return 0;
+    case PR.GET_NO_NEW_PRIVS:
+      if (arg2 || arg3 || arg4 || arg5) throw new Errno(E.EINVAL);
+      return t.noNewPrivs ? 1 : 0;
+    case PR.GET_TIMERSLACK:
+      return t.timerSlackNs;
+    case PR.SET_TIMERSLACK:
+      t.timerSlackNs = arg2 === 0 ? DEFAULT_TIMER_SLACK_NS : arg2;
+      return 0;
+    default:
+      throw new Errno(E.EINVAL);
+  }
+};
+
 export const procSyscalls: SyscallEntry[] = [
   sys(39, 'getpid', (t) => t.process.pid),
   sys(110, 'getppid', (t) => t.process.ppid),
@@ -111,4 +184,7 @@ export const procSyscalls: SyscallEntry[] = [
   sys(273, 'set_robust_list', setRobustList, ['ptr', 'size']),
   sys(274, 'get_robust_list', getRobustList, ['int', 'ptr', 'ptr']),
   sys(24, 'sched_yield', () => 0),
+  sys(61, 'wait4', wait4, ['int', 'ptr', 'hex', 'ptr']),
+  sys(247, 'waitid', waitid, ['int', 'int', 'ptr', 'hex', 'ptr']),
+  sys(157, 'prctl', prctl, ['int', 'hex', 'hex', 'hex', 'hex']),
 ];

@@ -1,7 +1,8 @@
 // Signal dispositions and masks. They are recorded exactly; delivery arrives with the
 // processes-and-signals work, so nothing is ever delivered yet.
 import { E, Errno } from './errno.js';
-import { int, sys, type SyscallEntry, type SyscallHandler } from './syscall.js';
+import { int, leave, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import type { Thread } from './task.js';
 
 const SIGKILL = 9, SIGSTOP = 19, NSIG = 64;
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
@@ -72,8 +73,73 @@ const sigaltstack: SyscallHandler = (t, [ss, oldSs]) => {
   return 0;
 };
 
+const SIG_DFL = 0, SIG_IGN = 1;
+const SIGCHLD = 17, SIGCONT = 18, SIGURG = 23, SIGWINCH = 28;
+const STOP_SIGNALS = new Set([SIGSTOP, 20, 21, 22]);
+const IGNORED_BY_DEFAULT = new Set([SIGCHLD, SIGCONT, SIGURG, SIGWINCH]);
+
+/**
+ * Sends sig to the calling thread's own process. Default actions are carried out at once;
+ * a blocked signal, or one with a handler, stays pending: running handlers (signal frames)
+ * arrives with the signals work, and until then a warning says so.
+ */
+function sendToSelf(t: Thread, sig: number): SyscallResult {
+  if (sig === 0) return 0;
+  const action = t.process.sigactions.get(sig);
+  const handler = action?.handler ?? SIG_DFL;
+  const bit = 1n << BigInt(sig - 1);
+  if (handler === SIG_IGN || (handler === SIG_DFL && IGNORED_BY_DEFAULT.has(sig))) return 0;
+  if (t.sigmask & bit) {
+    t.pendingSignals |= bit;
+    return 0;
+  }
+  if (handler !== SIG_DFL || STOP_SIGNALS.has(sig)) {
+    t.kernel.warnOnce(`sig-handler`, `signal ${sig} left pending: running signal handlers and stopping are not implemented yet`);
+    t.pendingSignals |= bit;
+    return 0;
+  }
+  t.process.exitStatus ??= sig;
+  return leave('exit');
+}
+
+function checkSignal(sig: number): void {
+  if (sig < 0 || sig > NSIG) throw new Errno(E.EINVAL);
+}
+
+/** kill: the only process a machine runs until fork lands is the caller's own. */
+const kill: SyscallHandler = (t, [pidArg, sigArg]) => {
+  const pid = int(pidArg), sig = int(sigArg);
+  checkSignal(sig);
+  const p = t.process;
+  const self = pid === p.pid || pid === 0 || pid === -1 || (pid < -1 && -pid === p.pgid);
+  if (!self) throw new Errno(E.ESRCH);
+  return sendToSelf(t, sig);
+};
+
+const tgkill: SyscallHandler = (t, [tgid, tid, sigArg]) => {
+  const sig = int(sigArg);
+  if (int(tgid) <= 0 || int(tid) <= 0) throw new Errno(E.EINVAL);
+  checkSignal(sig);
+  if (int(tgid) !== t.process.pid || int(tid) !== t.tid) throw new Errno(E.ESRCH);
+  return sendToSelf(t, sig);
+};
+
+const tkill: SyscallHandler = (t, [tid, sigArg]) => tgkill(t, [t.process.pid, tid, sigArg, 0, 0, 0]);
+
+const rtSigpending: SyscallHandler = (t, [set, sigsetsize]) => {
+  if (sigsetsize > SIGSET_SIZE) throw new Errno(E.EINVAL);
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, t.pendingSignals, true);
+  t.mm.write(set, bytes.subarray(0, sigsetsize));
+  return 0;
+};
+
 export const signalSyscalls: SyscallEntry[] = [
   sys(13, 'rt_sigaction', rtSigaction, ['signal', 'sigaction', 'ptr', 'size']),
   sys(14, 'rt_sigprocmask', rtSigprocmask, ['sighow', 'sigset', 'ptr', 'size']),
   sys(131, 'sigaltstack', sigaltstack, ['ptr', 'ptr']),
+  sys(62, 'kill', kill, ['int', 'signal']),
+  sys(200, 'tkill', tkill, ['int', 'signal']),
+  sys(234, 'tgkill', tgkill, ['int', 'int', 'signal']),
+  sys(127, 'rt_sigpending', rtSigpending, ['ptr', 'size']),
 ];

@@ -8,9 +8,11 @@ import { procSyscalls } from './sys-proc.js';
 import { infoSyscalls } from './sys-info.js';
 import { timeSyscalls } from './sys-time.js';
 import { signalSyscalls } from './sys-signal.js';
+import { schedSyscalls } from './sys-sched.js';
+import { futexSyscalls } from './sys-futex.js';
 
 export function buildSyscallTable(): SyscallTable {
   return new SyscallTable([
-    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls,
+    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls, schedSyscalls, futexSyscalls,
   ]);
 }

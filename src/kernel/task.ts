@@ -55,6 +55,8 @@ export class Process {
   exitStatus: number | null = null;
   pgid: number;
   sid: number;
+  /** PR_SET_DUMPABLE. */
+  dumpable = 1;
 
   constructor(
     readonly kernel: Kernel,
@@ -77,16 +79,26 @@ export class Thread {
   exitCode: number | null = null;
   robustListLen = 0;
   sigmask = 0n;
+  /** Signals sent to this thread and not delivered yet. */
+  pendingSignals = 0n;
   altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
   /** The engine running this thread while it is on a vCPU (arch_prctl and exec reach registers through it). */
   engine: CpuBackend | null = null;
   /** Registers exec asks the vCPU to start the new image with. */
   startRegisters: { rip: number; rsp: number } | null = null;
+  /** The registered rseq area (glibc registers one per thread), or null. */
+  rseq: { addr: number; len: number; sig: number } | null = null;
+  parentDeathSignal = 0;
+  noNewPrivs = false;
+  timerSlackNs = 50_000;
+  /** CPUs this thread may run on (sched_setaffinity), one bit per vCPU. */
+  affinity: bigint;
   /** comm: 15 bytes at most (PR_SET_NAME). */
   name: string;
 
   constructor(readonly tid: number, readonly process: Process, name: string) {
     this.name = name.slice(0, 15);
+    this.affinity = (1n << BigInt(process.kernel.cpus)) - 1n;
   }
 
   get kernel(): Kernel {

@@ -17,6 +17,7 @@ export function execImage(t: Thread, path: string, argv: string[], envp: string[
   // Caught signals revert to their default action; ignored ones stay ignored.
   for (const [sig, action] of p.sigactions) if (action.handler !== SIG_IGN) p.sigactions.delete(sig);
   t.altStack = { sp: 0, flags: 2, size: 0 };
+  t.rseq = null;
   t.name = (path.split('/').pop() ?? path).slice(0, 15);
   t.startRegisters = { rip: image.entry, rsp: image.stackPointer };
 }

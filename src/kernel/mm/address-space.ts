@@ -7,7 +7,11 @@ import { hostSyscall, HostNr, scratch } from '../host/libc.js';
 /** A host file a mapping reads its pages from; closed when the last mapping goes. */
 export class MappedFile {
   private refs = 0;
-  constructor(readonly hostFd: number, readonly guestPath: string) {}
+  /** Whether the host fd was opened for writing: shared writable mappings need it. */
+  readonly writable: boolean;
+  constructor(readonly hostFd: number, readonly guestPath: string) {
+    this.writable = (hostSyscall(HostNr.fcntl, hostFd, F_GETFL) & O_ACCMODE) === O_RDWR;
+  }
   ref(): this {
     this.refs++;
     return this;
@@ -28,6 +32,10 @@ export interface Vma {
   /** Shown in /proc/PID/maps for anonymous regions: [heap], [stack]. */
   label: string;
 }
+
+const F_GETFL = 3, O_ACCMODE = 3, O_RDWR = 2;
+const HOST_MMAP = 9, HOST_PROT_READ = 1, HOST_PROT_WRITE = 2;
+const HOST_MAP_SHARED = 1, HOST_MAP_PRIVATE = 2, HOST_MAP_FIXED = 0x10, HOST_MAP_ANONYMOUS = 0x20;
 
 export const pageDown = (a: number) => a - (a % PAGE_SIZE);
 export const pageUp = (a: number) => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
@@ -122,6 +130,7 @@ export class AddressSpace {
         kept.push(v);
         continue;
       }
+      if (v.shared && v.file) this.unshareRange(Math.max(v.start, start), Math.min(v.end, end));
       if (v.start < start) kept.push({ ...v, end: start, file: v.file?.ref() ?? null });
       if (v.end > end) kept.push({ ...v, start: end, fileOffset: v.fileOffset + (end - v.start), file: v.file?.ref() ?? null });
       v.file?.unref();
@@ -150,6 +159,9 @@ export class AddressSpace {
       covered = v.end;
     }
     if (covered < end) throw new Errno(E.ENOMEM);
+    if (prot & Prot.WRITE && this.vmas.some((v) => v.end > start && v.start < end && v.shared && v.file && !v.file.writable)) {
+      throw new Errno(E.EACCES);
+    }
     const next: Vma[] = [];
     for (const v of this.vmas) {
       if (v.end <= start || v.start >= end || v.prot === prot) {
@@ -220,7 +232,44 @@ export class AddressSpace {
     if (s >= e) return;
     const at = frameOffset + (s - chunkStart);
     new Uint8Array(this.pool.memory, at, e - s).fill(0);
-    if (v.file) hostSyscall(HostNr.pread64, v.file.hostFd, this.poolAddress + at, e - s, v.fileOffset + (s - v.start));
+    if (!v.file) return;
+    const fileOffset = v.fileOffset + (s - v.start);
+    if (!v.shared) {
+      hostSyscall(HostNr.pread64, v.file.hostFd, this.poolAddress + at, e - s, fileOffset);
+      return;
+    }
+    // A shared file mapping puts the host file's own pages (its page cache) into the pool, so
+    // writes through the mapping and through the fd see each other. Pages wholly past the end
+    // of the file stay anonymous zeros: touching a host mapping there would be a host SIGBUS.
+    const inFile = Math.min(e - s, Math.max(0, pageUp(hostFileSize(v.file.hostFd)) - fileOffset));
+    if (inFile <= 0) return;
+    const prot = HOST_PROT_READ | (v.file.writable ? HOST_PROT_WRITE : 0);
+    const r = hostSyscall(HOST_MMAP, this.poolAddress + at, inFile, prot, HOST_MAP_SHARED | HOST_MAP_FIXED, v.file.hostFd, fileOffset);
+    if (r < 0) throw new Errno(-r);
+  }
+
+  /** Gives pool pages that held a shared file mapping back their own anonymous memory. */
+  private unshareRange(start: number, end: number): void {
+    this.forEachChunk(start, end, (chunk, offset) => {
+      const cStart = chunk * CHUNK_SIZE;
+      const s = Math.max(start, cStart), e = Math.min(end, cStart + CHUNK_SIZE);
+      if (s >= e) return;
+      hostSyscall(HOST_MMAP, this.poolAddress + offset + (s - cStart), e - s, HOST_PROT_READ | HOST_PROT_WRITE,
+        HOST_MAP_PRIVATE | HOST_MAP_FIXED | HOST_MAP_ANONYMOUS, -1, 0);
+    });
+  }
+
+  /**
+   * After the guest shrinks a file, pages of shared mappings past the new end of file go back
+   * to anonymous memory, so that no later touch faults on the host.
+   */
+  revalidateSharedFiles(): void {
+    for (const v of this.vmas) {
+      if (!v.shared || !v.file) continue;
+      const endInFile = pageUp(hostFileSize(v.file.hostFd));
+      const cut = Math.max(v.start, v.start + (endInFile - v.fileOffset));
+      if (cut < v.end) this.unshareRange(cut, v.end);
+    }
   }
 
   private protectInEngines(start: number, end: number, prot: number): void {
@@ -275,6 +324,11 @@ export class AddressSpace {
   /** Host addresses of the spans, for passing guest buffers straight to host syscalls. */
   hostSpans(addr: number, len: number, access: 'read' | 'write'): Array<[number, number]> {
     return this.spans(addr, len, access).map(([off, n]) => [this.poolAddress + off, n]);
+  }
+
+  /** Bytes of pool frames backing this address space. */
+  get residentBytes(): number {
+    return this.chunks.size * CHUNK_SIZE;
   }
 
   /** Whether the chunk holding addr has a frame (was touched). */
@@ -375,6 +429,12 @@ export class AddressSpace {
   destroy(): void {
     this.unmap(0, USER_END);
   }
+}
+
+function hostFileSize(hostFd: number): number {
+  const st = scratch.bounce(144);
+  if (hostSyscall(HostNr.fstat, hostFd, st.address) < 0) return 0;
+  return Number(new DataView(st.view.buffer, st.view.byteOffset, 144).getBigInt64(48, true));
 }
 
 function allows(prot: number, access: 'read' | 'write' | 'exec'): boolean {

@@ -32,8 +32,8 @@ export interface SyscallFrame {
 export interface SyscallSink {
   /** Handles a syscall in the engine's hook. Returns the value for RAX, or null to leave the engine. */
   syscall(frame: SyscallFrame): number | null;
-  /** An access to an address no engine mapping covers: return true once it is mapped. */
-  pageFault(addr: number, access: 'read' | 'write' | 'exec'): boolean;
+  /** An access to an address the engine has no region for: return true once it is mapped. */
+  regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean;
 }
 
 export interface CpuBackend {

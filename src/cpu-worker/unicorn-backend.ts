@@ -131,7 +131,7 @@ export class UnicornBackend implements CpuBackend {
 
   private onUnmapped(type: number, addr: number): boolean {
     const access = ACCESS_OF_MEM_TYPE[type] ?? 'read';
-    if (this.sink.pageFault(addr, access)) return true;
+    if (this.sink.regionFault(addr, access)) return true;
     this.stopReason = { kind: 'fault', addr, access, mapped: false };
     return false;
   }

@@ -57,8 +57,9 @@ class Vcpu implements SyscallSink {
     return null;
   }
 
-  pageFault(addr: number, access: 'read' | 'write' | 'exec'): boolean {
-    return this.current!.mm.fault(addr, access);
+  regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean {
+    const t = this.current!;
+    return t.mm.engineFault(t.engine!, addr, access);
   }
 
   private engineFor(mm: AddressSpace): CpuBackend {

@@ -370,9 +370,9 @@ const ioctl: SyscallHandler = (t, [fdArg, cmdArg, arg]) => {
 
 // ---- truncation, syncing, allocation ----
 
-/** A file the guest shrank may back shared mappings: see AddressSpace.revalidateSharedFiles. */
+/** A file the guest shrank may back mappings: see AddressSpace.revalidateFileMappings. */
 function afterShrink(t: Thread, r: number): number {
-  if (r >= 0) t.mm.revalidateSharedFiles();
+  if (r >= 0) t.mm.revalidateFileMappings();
   return r;
 }
 

@@ -2,8 +2,8 @@
 import { Prot } from '../cpu-worker/backend.js';
 import { E, Errno } from './errno.js';
 import { hostSyscall, HostNr } from './host/libc.js';
-import { MappedFile, pageUp, USER_END, type Vma } from './mm/address-space.js';
-import { CHUNK_SIZE, PAGE_SIZE } from '../shared-mem/layout.js';
+import { MappedFile, pageUp, USER_END } from './mm/address-space.js';
+import { PAGE_SIZE } from '../shared-mem/layout.js';
 import { sys, int, type SyscallEntry, type SyscallHandler } from './syscall.js';
 import type { Thread } from './task.js';
 import { fileType } from './fd-io.js';
@@ -59,8 +59,7 @@ const mmap: SyscallHandler = (t, [addr, length, protArg, flagsArg, fdArg, offset
     file?.ref().unref();
     throw e;
   }
-  const vma: Vma = { start, end: start + len, prot, shared, file, fileOffset: offset, label: '' };
-  mm.map(vma);
+  mm.map({ start, end: start + len, prot, shared, file, fileOffset: offset, label: '' });
   return start;
 };
 
@@ -108,40 +107,25 @@ const mremap: SyscallHandler = (t, [oldAddr, oldLength, newLength, flagsArg, new
   const oldLen = pageUp(oldLength), newLen = mappingLength(newLength);
   const vma = mm.findVma(oldAddr);
   if (!vma || oldAddr + oldLen > vma.end) throw new Errno(E.EFAULT);
-  if (!(flags & MREMAP_FIXED)) {
-    if (newLen <= oldLen) {
-      if (newLen < oldLen) mm.unmap(oldAddr + newLen, oldLen - newLen);
-      return oldAddr;
-    }
-    const growEnd = oldAddr + newLen;
-    if (oldAddr + oldLen === vma.end && growEnd <= USER_END && !mm.regions.some((v) => v.start < growEnd && v.end > vma.end)) {
-      mm.map({ ...vma, start: vma.end, end: growEnd, fileOffset: vma.fileOffset + (vma.end - vma.start) });
-      return oldAddr;
-    }
-    if (!(flags & MREMAP_MAYMOVE)) throw new Errno(E.ENOMEM);
+  if (flags & MREMAP_FIXED) {
+    if (!aligned(newAddr) || newAddr + newLen > USER_END || (newAddr < oldAddr + oldLen && newAddr + newLen > oldAddr)) throw new Errno(E.EINVAL);
+    mm.relocate(oldAddr, oldLen, newAddr, newLen);
+    return newAddr;
   }
-  if (flags & MREMAP_FIXED && (!aligned(newAddr) || (newAddr < oldAddr + oldLen && newAddr + newLen > oldAddr))) throw new Errno(E.EINVAL);
-  const target = flags & MREMAP_FIXED ? newAddr : mm.findFree(newLen);
-  const keep = Math.min(oldLen, newLen);
-  // A shared file mapping's contents are the file's: only private memory needs carrying over.
-  const saved = vma.shared && vma.file ? [] : savedContents(t, oldAddr, keep);
-  const moved: Vma = { ...vma, start: target, end: target + newLen, fileOffset: vma.fileOffset + (oldAddr - vma.start) };
-  mm.unmap(oldAddr, oldLen);
-  mm.map(moved);
-  for (const [offset, bytes] of saved) mm.write(target + offset, bytes, true);
+  if (newLen <= oldLen) {
+    if (newLen < oldLen) mm.unmap(oldAddr + newLen, oldLen - newLen);
+    return oldAddr;
+  }
+  const growEnd = oldAddr + newLen;
+  if (growEnd <= USER_END && mm.isFree(oldAddr + oldLen, growEnd)) {
+    mm.relocate(oldAddr, oldLen, oldAddr, newLen);
+    return oldAddr;
+  }
+  if (!(flags & MREMAP_MAYMOVE)) throw new Errno(E.ENOMEM);
+  const target = mm.findFree(newLen);
+  mm.relocate(oldAddr, oldLen, target, newLen);
   return target;
 };
-
-/** Copies out the touched chunks of a range (untouched ones read as the mapping's initial contents anyway). */
-function savedContents(t: Thread, start: number, len: number): Array<[number, Uint8Array]> {
-  const out: Array<[number, Uint8Array]> = [];
-  for (let a = start; a < start + len; ) {
-    const next = Math.min(start + len, (Math.floor(a / CHUNK_SIZE) + 1) * CHUNK_SIZE);
-    if (t.mm.isBacked(a)) out.push([a - start, t.mm.readPrivileged(a, next - a)]);
-    a = next;
-  }
-  return out;
-}
 
 const MADV = { NORMAL: 0, RANDOM: 1, SEQUENTIAL: 2, WILLNEED: 3, DONTNEED: 4, FREE: 8, REMOVE: 9 } as const;
 /** Advice that only tunes paging, which the pool does not do: accepted, as Linux accepts it. */
@@ -153,29 +137,21 @@ const madvise: SyscallHandler = (t, [addr, length, adviceArg]) => {
   if (length === 0) return 0;
   const end = addr + pageUp(length);
   if (!HINT_ADVICE.has(advice) && advice !== MADV.DONTNEED && advice !== MADV.FREE && advice !== MADV.REMOVE) throw new Errno(E.EINVAL);
-  requireMapped(t, addr, end);
+  t.mm.requireMapped(addr, end);
   if (advice === MADV.DONTNEED || advice === MADV.FREE) t.mm.discard(addr, end);
   if (advice === MADV.REMOVE) throw new Errno(E.EINVAL);
   return 0;
 };
 
-function requireMapped(t: Thread, start: number, end: number): void {
-  for (let a = start; a < end; ) {
-    const v = t.mm.findVma(a);
-    if (!v) throw new Errno(E.ENOMEM);
-    a = v.end;
-  }
-}
-
 /** The pool never pages out and private mappings have nothing to write back. */
 const msync: SyscallHandler = (t, [addr, length, flags]) => {
   if (!aligned(addr) || int(flags) & ~7 || (int(flags) & 5) === 5) throw new Errno(E.EINVAL);
-  requireMapped(t, addr, addr + pageUp(length));
+  t.mm.requireMapped(addr, addr + pageUp(length));
   return 0;
 };
 
 const mlock: SyscallHandler = (t, [addr, length]) => {
-  requireMapped(t, addr - (addr % PAGE_SIZE), addr + length);
+  t.mm.requireMapped(addr - (addr % PAGE_SIZE), addr + length);
   return 0;
 };
 

@@ -5,53 +5,70 @@ import { SpinLock } from './spin-lock.js';
 const GROW_STEP = 64 * 1024 * 1024;
 
 /**
- * The physical page pool: frames of CHUNK_SIZE bytes inside the guest-memory
+ * The physical page pool: runs of CHUNK_SIZE frames inside the guest-memory
  * SharedArrayBuffer, shared by every worker. Allocation state lives in the control buffer
- * (bitmap, counters) under POOL_LOCK, so any vCPU may allocate or free.
+ * (bitmap, counters) under POOL_LOCK, so any vCPU may allocate or free. Frames are handed out
+ * zero-filled and untouched: the host commits memory only for bytes the guest touches, and a
+ * run is given back to the host (zeroed) by its owner before it is freed.
  */
 export class FramePool {
   private readonly lock: SpinLock;
   readonly frameCount: number;
+  /** Where the next search starts (a hint; any value is correct). */
+  private nextFit = 0;
 
   constructor(readonly memory: SharedArrayBuffer, private readonly control: Int32Array) {
     this.lock = new SpinLock(control, Control.POOL_LOCK);
     this.frameCount = Math.floor(memory.maxByteLength / CHUNK_SIZE);
   }
 
-  /** Byte offset of a free frame, zero-filled, or -1 when the pool is exhausted. */
-  allocate(): number {
-    const offset = this.lock.with(() => this.claimFrame());
-    if (offset >= 0) new Uint8Array(this.memory, offset, CHUNK_SIZE).fill(0);
-    return offset;
-  }
-
-  free(offset: number): void {
-    const frame = offset / CHUNK_SIZE;
-    this.lock.with(() => {
-      const word = Control.FRAME_BITMAP_BASE + (frame >>> 5);
-      this.control[word] &= ~(1 << (frame & 31));
-      this.control[Control.POOL_USED]--;
+  /** Byte offset of count contiguous free frames, or -1 when the pool has no such run. */
+  allocateRun(count: number): number {
+    return this.lock.with(() => {
+      const start = this.findRun(this.nextFit, count) ?? this.findRun(0, count);
+      if (start === undefined) return -1;
+      const end = (start + count) * CHUNK_SIZE;
+      if (!this.ensureGrown(end)) return -1;
+      for (let f = start; f < start + count; f++) this.setBit(f, true);
+      this.control[Control.POOL_USED] += count;
+      this.nextFit = start + count;
+      return start * CHUNK_SIZE;
     });
   }
 
+  freeRun(offset: number, count: number): void {
+    const first = offset / CHUNK_SIZE;
+    this.lock.with(() => {
+      for (let f = first; f < first + count; f++) this.setBit(f, false);
+      this.control[Control.POOL_USED] -= count;
+    });
+  }
+
+  /** Frames handed out. */
   get used(): number {
     return Atomics.load(this.control, Control.POOL_USED);
   }
 
-  private claimFrame(): number {
-    const words = this.frameCount >>> 5;
-    for (let w = 0; w < words; w++) {
-      const bits = this.control[Control.FRAME_BITMAP_BASE + w];
-      if (bits === -1) continue;
-      const bit = 31 - Math.clz32(~bits & (bits + 1));
-      const frame = w * 32 + bit;
-      const offset = frame * CHUNK_SIZE;
-      if (!this.ensureGrown(offset + CHUNK_SIZE)) return -1;
-      this.control[Control.FRAME_BITMAP_BASE + w] = bits | (1 << bit);
-      this.control[Control.POOL_USED]++;
-      return offset;
+  private bit(frame: number): boolean {
+    return (this.control[Control.FRAME_BITMAP_BASE + (frame >>> 5)] & (1 << (frame & 31))) !== 0;
+  }
+
+  private setBit(frame: number, on: boolean): void {
+    const word = Control.FRAME_BITMAP_BASE + (frame >>> 5);
+    if (on) this.control[word] |= 1 << (frame & 31);
+    else this.control[word] &= ~(1 << (frame & 31));
+  }
+
+  private findRun(from: number, count: number): number | undefined {
+    let runStart = from;
+    for (let f = from; f < this.frameCount; f++) {
+      if (this.bit(f)) {
+        runStart = f + 1;
+        continue;
+      }
+      if (f - runStart + 1 === count) return runStart;
     }
-    return -1;
+    return undefined;
   }
 
   private ensureGrown(end: number): boolean {

@@ -4,6 +4,12 @@ import { Prot, type CpuBackend } from '../../cpu-worker/backend.js';
 import { E, Errno } from '../errno.js';
 import { hostSyscall, HostNr, scratch } from '../host/libc.js';
 
+const F_GETFL = 3, O_ACCMODE = 3, O_RDWR = 2;
+const HOST_MMAP = 9, HOST_MREMAP = 25;
+const HOST_PROT_READ = 1, HOST_PROT_WRITE = 2;
+const HOST_MAP_SHARED = 1, HOST_MAP_PRIVATE = 2, HOST_MAP_FIXED = 0x10, HOST_MAP_ANONYMOUS = 0x20;
+const HOST_MREMAP_MAYMOVE = 1, HOST_MREMAP_FIXED = 2;
+
 /** A host file a mapping reads its pages from; closed when the last mapping goes. */
 export class MappedFile {
   private refs = 0;
@@ -21,7 +27,13 @@ export class MappedFile {
   }
 }
 
-export interface Vma {
+/** A run of pool frames backing the pieces of one mapping; freed when no page is left in use. */
+class Extent {
+  constructor(readonly offset: number, readonly frames: number, public livePages: number) {}
+}
+
+/** What a caller asks to map. */
+export interface VmaSpec {
   start: number;
   end: number;
   prot: number;
@@ -33,42 +45,61 @@ export interface Vma {
   label: string;
 }
 
-const F_GETFL = 3, O_ACCMODE = 3, O_RDWR = 2;
-const HOST_MMAP = 9, HOST_PROT_READ = 1, HOST_PROT_WRITE = 2;
-const HOST_MAP_SHARED = 1, HOST_MAP_PRIVATE = 2, HOST_MAP_FIXED = 0x10, HOST_MAP_ANONYMOUS = 0x20;
+export interface Vma extends VmaSpec {
+  /** The pool frames holding this VMA's pages (contiguous), or null while it was never accessible. */
+  extent: Extent | null;
+  /** Byte offset of the page at start within the extent. */
+  extentOffset: number;
+}
 
 export const pageDown = (a: number) => a - (a % PAGE_SIZE);
 export const pageUp = (a: number) => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
-const chunkOf = (a: number) => Math.floor(a / CHUNK_SIZE);
 
 /** Lowest and highest user addresses, as on x86-64 Linux with 4-level paging. */
 export const USER_MIN = 0x10000;
 export const USER_END = 0x7ffffffff000;
 export const MMAP_BASE = 0x7ffff7fff000;
 
+/** Most engine regions one engine keeps mapped (see engineFault). */
+const ENGINE_REGION_LIMIT = 1024;
+
 /** What an engine may do with a page: x86 cannot express write-only or exec-only pages. */
 function enginePerms(prot: number): number {
   return prot & (Prot.WRITE | Prot.EXEC) ? prot | Prot.READ : prot;
 }
 
+function allows(prot: number, access: 'read' | 'write' | 'exec'): boolean {
+  const p = enginePerms(prot);
+  return access === 'read' ? (p & Prot.READ) !== 0 : access === 'write' ? (p & Prot.WRITE) !== 0 : (p & Prot.EXEC) !== 0;
+}
+
+function hostFileSize(hostFd: number): number {
+  const st = scratch.bounce(144);
+  if (hostSyscall(HostNr.fstat, hostFd, st.address) < 0) return 0;
+  return Number(new DataView(st.view.buffer, st.view.byteOffset, 144).getBigInt64(48, true));
+}
+
 /**
- * A process's virtual memory: VMAs, and the pool frames backing the 64 KiB chunks that were
- * touched. Frames are allocated on first touch (an engine fault or a kernel copy), so
- * reservations and untouched memory cost nothing. Every engine running this address space
- * is told about each change.
+ * A process's virtual memory: a sorted list of VMAs, each accessible one backed by a
+ * contiguous run of pool frames. Backing is reserved when a mapping becomes accessible, but
+ * the host commits memory only for pages the guest touches; PROT_NONE reservations take no
+ * frames at all. File mappings are host mappings of the file placed over their pool pages
+ * (private: copy-on-write; shared: the host's page cache), so nothing is copied at mmap time.
+ * Engines map VMAs lazily, one engine region per VMA, when guest code first touches them
+ * (see engineFault), and keep at most ENGINE_REGION_LIMIT of them: Unicorn's cost of mapping
+ * grows with the square of its region count. Any change to a VMA unmaps it from every engine.
  */
 export class AddressSpace {
   private vmas: Vma[] = [];
-  private readonly chunks = new Map<number, number>();
-  private readonly engines = new Set<CpuBackend>();
+  /** Per engine, the VMAs it has mapped, oldest first. */
+  private readonly engines = new Map<CpuBackend, Set<Vma>>();
   brkStart = 0;
   brk = 0;
 
   constructor(readonly pool: FramePool, private readonly poolAddress: number) {}
 
   attach(engine: CpuBackend): void {
-    this.engines.add(engine);
-    for (const [chunk, offset] of this.chunks) this.mapChunkInto(engine, chunk, offset);
+    this.engines.set(engine, new Set());
   }
 
   detach(engine: CpuBackend): void {
@@ -77,6 +108,11 @@ export class AddressSpace {
 
   get regions(): readonly Vma[] {
     return this.vmas;
+  }
+
+  /** Bytes of pool reserved for this address space's accessible mappings. */
+  get residentBytes(): number {
+    return this.vmas.reduce((n, v) => n + (v.extent ? v.end - v.start : 0), 0);
   }
 
   findVma(addr: number): Vma | undefined {
@@ -105,217 +141,245 @@ export class AddressSpace {
     throw new Errno(E.ENOMEM);
   }
 
-  private isFree(start: number, end: number): boolean {
+  isFree(start: number, end: number): boolean {
     return !this.vmas.some((v) => v.start < end && v.end > start);
   }
 
-  /** Creates a mapping, replacing whatever was at [start, end). */
-  map(vma: Vma): void {
-    this.unmap(vma.start, vma.end - vma.start);
-    vma.file?.ref();
-    const i = this.vmas.findIndex((v) => v.start >= vma.end);
-    this.vmas.splice(i < 0 ? this.vmas.length : i, 0, vma);
-    this.forEachChunk(vma.start, vma.end, (chunk, offset) => {
-      this.fillFromVma(vma, offset, chunk * CHUNK_SIZE, vma.start, vma.end);
-      this.protectInEngines(Math.max(vma.start, chunk * CHUNK_SIZE), Math.min(vma.end, (chunk + 1) * CHUNK_SIZE), vma.prot);
-    });
-    this.flushCode(vma.start, vma.end);
+  /** Creates a mapping, replacing whatever was at [start, end). ENOMEM when the pool is full. */
+  map(spec: VmaSpec): void {
+    const vma: Vma = { ...spec, extent: null, extentOffset: 0 };
+    if (spec.prot !== Prot.NONE) this.reserveBacking(vma);
+    this.unmap(spec.start, spec.end - spec.start);
+    spec.file?.ref();
+    try {
+      if (vma.extent) this.fill(vma, vma.start, vma.end);
+    } catch (e) {
+      if (vma.extent) this.releasePages(vma, vma.start, vma.end);
+      spec.file?.unref();
+      throw e;
+    }
+    this.insert(vma);
   }
 
   unmap(start: number, len: number): void {
     const end = start + len;
-    const kept: Vma[] = [];
-    for (const v of this.vmas) {
-      if (v.end <= start || v.start >= end) {
-        kept.push(v);
-        continue;
-      }
-      if (v.shared && v.file) this.unshareRange(Math.max(v.start, start), Math.min(v.end, end));
-      if (v.start < start) kept.push({ ...v, end: start, file: v.file?.ref() ?? null });
-      if (v.end > end) kept.push({ ...v, start: end, fileOffset: v.fileOffset + (end - v.start), file: v.file?.ref() ?? null });
-      v.file?.unref();
-    }
-    this.vmas = kept;
-    this.forEachChunk(start, end, (chunk, offset) => {
-      const cStart = chunk * CHUNK_SIZE, cEnd = cStart + CHUNK_SIZE;
-      if (this.isFree(cStart, cEnd)) {
-        for (const e of this.engines) e.unmap(cStart, CHUNK_SIZE);
-        this.chunks.delete(chunk);
-        this.pool.free(offset);
-      } else {
-        this.protectInEngines(Math.max(start, cStart), Math.min(end, cEnd), Prot.NONE);
-      }
+    this.replaceRange(start, end, (v, s, e) => {
+      if (v.extent) this.releasePages(v, s, e);
+      return null;
     });
-    this.flushCode(start, end);
   }
 
-  /** mprotect: ENOMEM when part of the range is not mapped. */
+  /** mprotect: ENOMEM when part of the range is not mapped; EACCES for writable views of read-only shared files. */
   protect(start: number, len: number, prot: number): void {
     const end = start + len;
-    let covered = start;
-    for (const v of this.vmas) {
-      if (v.end <= covered || v.start >= end) continue;
-      if (v.start > covered) throw new Errno(E.ENOMEM);
-      covered = v.end;
-    }
-    if (covered < end) throw new Errno(E.ENOMEM);
+    this.requireMapped(start, end);
     if (prot & Prot.WRITE && this.vmas.some((v) => v.end > start && v.start < end && v.shared && v.file && !v.file.writable)) {
       throw new Errno(E.EACCES);
     }
-    const next: Vma[] = [];
-    for (const v of this.vmas) {
-      if (v.end <= start || v.start >= end || v.prot === prot) {
-        next.push(v);
-        continue;
+    this.replaceRange(start, end, (v, s, e) => {
+      const piece: Vma = { ...this.slice(v, s, e), prot };
+      if (prot !== Prot.NONE && !piece.extent) {
+        this.reserveBacking(piece);
+        this.fill(piece, s, e);
       }
-      const s = Math.max(v.start, start), e = Math.min(v.end, end);
-      if (v.start < s) next.push({ ...v, end: s, file: v.file?.ref() ?? null });
-      next.push({ ...v, start: s, end: e, prot, fileOffset: v.fileOffset + (s - v.start), file: v.file?.ref() ?? null });
-      if (e < v.end) next.push({ ...v, start: e, fileOffset: v.fileOffset + (e - v.start), file: v.file?.ref() ?? null });
-      v.file?.unref();
-    }
-    this.vmas = next;
-    this.forEachChunk(start, end, (chunk) => {
-      this.protectInEngines(Math.max(start, chunk * CHUNK_SIZE), Math.min(end, (chunk + 1) * CHUNK_SIZE), prot);
+      return piece;
     });
-    this.flushCode(start, end);
+  }
+
+  /** ENOMEM unless every page of [start, end) is mapped. */
+  requireMapped(start: number, end: number): void {
+    for (let a = start; a < end; ) {
+      const v = this.findVma(a);
+      if (!v) throw new Errno(E.ENOMEM);
+      a = v.end;
+    }
   }
 
   /** MADV_DONTNEED: private anonymous pages read back as zero, private file pages as the file. */
   discard(start: number, end: number): void {
-    this.forEachChunk(start, end, (chunk, offset) => {
-      const cStart = chunk * CHUNK_SIZE;
-      for (const v of this.vmas) {
-        if (v.end <= start || v.start >= end || v.shared) continue;
-        this.fillFromVma(v, offset, cStart, Math.max(start, v.start), Math.min(end, v.end));
-      }
-    });
-  }
-
-  /** Engine fault on an address with no engine mapping: back its chunk if a VMA allows the access. */
-  fault(addr: number, access: 'read' | 'write' | 'exec'): boolean {
-    const v = this.findVma(addr);
-    if (!v || !allows(v.prot, access)) return false;
-    return this.backChunk(chunkOf(addr)) >= 0;
-  }
-
-  /** Pool offset of the chunk's frame, allocating and filling it on first touch; -1 if the pool is full. */
-  private backChunk(chunk: number): number {
-    const existing = this.chunks.get(chunk);
-    if (existing !== undefined) return existing;
-    const offset = this.pool.allocate();
-    if (offset < 0) return -1;
-    this.chunks.set(chunk, offset);
-    const cStart = chunk * CHUNK_SIZE, cEnd = cStart + CHUNK_SIZE;
     for (const v of this.vmas) {
-      if (v.end <= cStart || v.start >= cEnd) continue;
-      this.fillFromVma(v, offset, cStart, v.start, v.end);
+      if (v.end <= start || v.start >= end || v.shared || !v.extent) continue;
+      const s = Math.max(start, v.start), e = Math.min(end, v.end);
+      this.resetPages(v, s, e);
+      this.fill(v, s, e);
     }
-    for (const e of this.engines) this.mapChunkInto(e, chunk, offset);
-    return offset;
-  }
-
-  private mapChunkInto(engine: CpuBackend, chunk: number, offset: number): void {
-    const cStart = chunk * CHUNK_SIZE, cEnd = cStart + CHUNK_SIZE;
-    const pieces = this.vmas.filter((v) => v.end > cStart && v.start < cEnd);
-    const whole = pieces.length === 1 && pieces[0].start <= cStart && pieces[0].end >= cEnd;
-    engine.map(cStart, CHUNK_SIZE, whole ? enginePerms(pieces[0].prot) : Prot.NONE, this.poolAddress + offset);
-    if (whole) return;
-    for (const v of pieces) {
-      engine.protect(Math.max(v.start, cStart), Math.min(v.end, cEnd) - Math.max(v.start, cStart), enginePerms(v.prot));
-    }
-  }
-
-  /** Writes the initial contents of [from, to) ∩ vma ∩ chunk: zeros, or the file's bytes. */
-  private fillFromVma(v: Vma, frameOffset: number, chunkStart: number, from: number, to: number): void {
-    const s = Math.max(from, v.start, chunkStart), e = Math.min(to, v.end, chunkStart + CHUNK_SIZE);
-    if (s >= e) return;
-    const at = frameOffset + (s - chunkStart);
-    new Uint8Array(this.pool.memory, at, e - s).fill(0);
-    if (!v.file) return;
-    const fileOffset = v.fileOffset + (s - v.start);
-    if (!v.shared) {
-      hostSyscall(HostNr.pread64, v.file.hostFd, this.poolAddress + at, e - s, fileOffset);
-      return;
-    }
-    // A shared file mapping puts the host file's own pages (its page cache) into the pool, so
-    // writes through the mapping and through the fd see each other. Pages wholly past the end
-    // of the file stay anonymous zeros: touching a host mapping there would be a host SIGBUS.
-    const inFile = Math.min(e - s, Math.max(0, pageUp(hostFileSize(v.file.hostFd)) - fileOffset));
-    if (inFile <= 0) return;
-    const prot = HOST_PROT_READ | (v.file.writable ? HOST_PROT_WRITE : 0);
-    const r = hostSyscall(HOST_MMAP, this.poolAddress + at, inFile, prot, HOST_MAP_SHARED | HOST_MAP_FIXED, v.file.hostFd, fileOffset);
-    if (r < 0) throw new Errno(-r);
-  }
-
-  /** Gives pool pages that held a shared file mapping back their own anonymous memory. */
-  private unshareRange(start: number, end: number): void {
-    this.forEachChunk(start, end, (chunk, offset) => {
-      const cStart = chunk * CHUNK_SIZE;
-      const s = Math.max(start, cStart), e = Math.min(end, cStart + CHUNK_SIZE);
-      if (s >= e) return;
-      hostSyscall(HOST_MMAP, this.poolAddress + offset + (s - cStart), e - s, HOST_PROT_READ | HOST_PROT_WRITE,
-        HOST_MAP_PRIVATE | HOST_MAP_FIXED | HOST_MAP_ANONYMOUS, -1, 0);
-    });
+    this.flushCode(start, end);
   }
 
   /**
-   * After the guest shrinks a file, pages of shared mappings past the new end of file go back
-   * to anonymous memory, so that no later touch faults on the host.
+   * mremap's move: the mapping [oldStart, oldStart+oldLen) (inside one VMA) becomes
+   * [newStart, newStart+newLen). Pages move on the host (mremap of the pool bytes), so
+   * nothing is copied and untouched memory stays untouched. newStart may equal oldStart
+   * (growing in place).
    */
-  revalidateSharedFiles(): void {
+  relocate(oldStart: number, oldLen: number, newStart: number, newLen: number): void {
+    const v = this.findVma(oldStart)!;
+    const moved: Vma = {
+      ...v, start: newStart, end: newStart + newLen, fileOffset: v.fileOffset + (oldStart - v.start),
+      file: v.file?.ref() ?? null, extent: null, extentOffset: 0,
+    };
+    const keep = Math.min(oldLen, newLen);
+    if (v.extent) {
+      this.reserveBacking(moved);
+      const from = this.hostAddress(v, oldStart), to = this.hostAddress(moved, newStart);
+      const r = hostSyscall(HOST_MREMAP, from, keep, keep, HOST_MREMAP_MAYMOVE | HOST_MREMAP_FIXED, to);
+      if (r < 0) throw new Errno(-r);
+      this.plug(from, keep);
+      if (newLen > keep) this.fill(moved, newStart + keep, newStart + newLen);
+    }
+    this.unmap(oldStart, oldLen);
+    if (newStart !== oldStart) this.unmap(newStart, newLen);
+    else this.unmap(newStart + oldLen, newLen - oldLen);
+    this.insert(moved);
+  }
+
+  /**
+   * After the guest shrinks a file, pages of its mappings wholly past the new end of file
+   * become anonymous memory, so that no later touch faults on the host.
+   */
+  revalidateFileMappings(): void {
     for (const v of this.vmas) {
-      if (!v.shared || !v.file) continue;
-      const endInFile = pageUp(hostFileSize(v.file.hostFd));
-      const cut = Math.max(v.start, v.start + (endInFile - v.fileOffset));
-      if (cut < v.end) this.unshareRange(cut, v.end);
+      if (!v.file || !v.extent) continue;
+      const cut = Math.max(v.start, v.start + (pageUp(hostFileSize(v.file.hostFd)) - v.fileOffset));
+      if (cut < v.end) this.resetPages(v, cut, v.end);
     }
   }
 
-  private protectInEngines(start: number, end: number, prot: number): void {
-    if (start >= end) return;
-    for (const e of this.engines) e.protect(start, end - start, enginePerms(prot));
+  /**
+   * An engine touched an address it has no region for: map the VMA there if it allows the
+   * access (the engine then retries), evicting the engine's oldest region when it has too many.
+   */
+  engineFault(engine: CpuBackend, addr: number, access: 'read' | 'write' | 'exec'): boolean {
+    const v = this.findVma(addr);
+    const mapped = this.engines.get(engine);
+    if (!v || !v.extent || !allows(v.prot, access) || !mapped || mapped.has(v)) return false;
+    if (mapped.size >= ENGINE_REGION_LIMIT) {
+      const oldest = mapped.values().next().value!;
+      mapped.delete(oldest);
+      engine.unmap(oldest.start, oldest.end - oldest.start);
+    }
+    mapped.add(v);
+    engine.map(v.start, v.end - v.start, enginePerms(v.prot), this.hostAddress(v, v.start));
+    return true;
+  }
+
+  /** Releases every mapping (process exit or exec). */
+  destroy(): void {
+    this.unmap(0, USER_END);
+  }
+
+  // ---- Internals ----
+
+  /** Removes v from every engine that mapped it. */
+  private unmapFromEngines(v: Vma): void {
+    for (const [engine, mapped] of this.engines) {
+      if (mapped.delete(v)) engine.unmap(v.start, v.end - v.start);
+    }
+  }
+
+  private hostAddress(v: Vma, addr: number): number {
+    return this.poolAddress + v.extent!.offset + v.extentOffset + (addr - v.start);
+  }
+
+  private reserveBacking(v: Vma): void {
+    const len = v.end - v.start;
+    const frames = Math.ceil(len / CHUNK_SIZE);
+    const offset = this.pool.allocateRun(frames);
+    if (offset < 0) throw new Errno(E.ENOMEM);
+    v.extent = new Extent(offset, frames, len / PAGE_SIZE);
+    v.extentOffset = 0;
+  }
+
+  /** Initial contents of [s, e) of v: file pages mapped from the host file, the rest zero. */
+  private fill(v: Vma, s: number, e: number): void {
+    if (!v.file) return;
+    const fileOffset = v.fileOffset + (s - v.start);
+    // Pages wholly past the end of the file stay anonymous zeros: a host mapping there would
+    // raise SIGBUS on the host when touched (Linux gives the guest SIGBUS; we give zeros).
+    const inFile = Math.min(e - s, Math.max(0, pageUp(hostFileSize(v.file.hostFd)) - fileOffset));
+    if (inFile <= 0) return;
+    const writable = !v.shared || v.file.writable;
+    const r = hostSyscall(HOST_MMAP, this.hostAddress(v, s), inFile, HOST_PROT_READ | (writable ? HOST_PROT_WRITE : 0),
+      (v.shared ? HOST_MAP_SHARED : HOST_MAP_PRIVATE) | HOST_MAP_FIXED, v.file.hostFd, fileOffset);
+    if (r < 0) throw new Errno(-r);
+  }
+
+  /** Fresh anonymous zero pages over host bytes (dropping file pages and touched memory). */
+  private plug(hostAddress: number, len: number): void {
+    hostSyscall(HOST_MMAP, hostAddress, len, HOST_PROT_READ | HOST_PROT_WRITE,
+      HOST_MAP_PRIVATE | HOST_MAP_FIXED | HOST_MAP_ANONYMOUS, -1, 0);
+  }
+
+  private resetPages(v: Vma, s: number, e: number): void {
+    this.plug(this.hostAddress(v, s), e - s);
+  }
+
+  private releasePages(v: Vma, s: number, e: number): void {
+    this.resetPages(v, s, e);
+    const extent = v.extent!;
+    extent.livePages -= (e - s) / PAGE_SIZE;
+    if (extent.livePages === 0) this.pool.freeRun(extent.offset, extent.frames);
+  }
+
+  /** The part [s, e) of v as a VMA of its own, sharing v's file and backing. */
+  private slice(v: Vma, s: number, e: number): Vma {
+    return { ...v, start: s, end: e, fileOffset: v.fileOffset + (s - v.start), extentOffset: v.extentOffset + (s - v.start), file: v.file?.ref() ?? null };
+  }
+
+  /**
+   * Rewrites the VMAs overlapping [start, end): the parts outside stay as they were, each part
+   * inside becomes what change returns (null: nothing). Engines follow the list.
+   */
+  private replaceRange(start: number, end: number, change: (v: Vma, s: number, e: number) => Vma | null): void {
+    const next: Vma[] = [];
+    for (const v of this.vmas) {
+      if (v.end <= start || v.start >= end) {
+        next.push(v);
+        continue;
+      }
+      const s = Math.max(v.start, start), e = Math.min(v.end, end);
+      this.unmapFromEngines(v);
+      const pieces: Vma[] = [];
+      if (v.start < s) pieces.push(this.slice(v, v.start, s));
+      const inside = change(v, s, e);
+      if (inside) pieces.push(inside);
+      if (e < v.end) pieces.push(this.slice(v, e, v.end));
+      v.file?.unref();
+      next.push(...pieces);
+    }
+    this.vmas = next;
+    this.flushCode(start, end);
+  }
+
+  private insert(v: Vma): void {
+    const i = this.vmas.findIndex((x) => x.start >= v.end);
+    this.vmas.splice(i < 0 ? this.vmas.length : i, 0, v);
+    this.flushCode(v.start, v.end);
   }
 
   private flushCode(start: number, end: number): void {
-    for (const e of this.engines) e.flushCode(start, end - start);
-  }
-
-  private forEachChunk(start: number, end: number, fn: (chunk: number, offset: number) => void): void {
-    const first = chunkOf(start), last = chunkOf(end - 1);
-    if (last - first > this.chunks.size) {
-      for (const [c, offset] of [...this.chunks]) if (c >= first && c <= last) fn(c, offset);
-      return;
-    }
-    for (let c = first; c <= last; c++) {
-      const offset = this.chunks.get(c);
-      if (offset !== undefined) fn(c, offset);
-    }
+    for (const e of this.engines.keys()) e.flushCode(start, end - start);
   }
 
   // ---- Kernel access to guest memory. Every guest pointer goes through these. ----
 
   /**
-   * Host spans backing [addr, addr+len) for the given access, faulting chunks in.
+   * Pool spans backing [addr, addr+len) for the given access, as [poolOffset, length] pairs.
    * EFAULT when any byte is outside a VMA that allows the access.
    */
   spans(addr: number, len: number, access: 'read' | 'write', privileged = false): Array<[number, number]> {
     if (len === 0) return [];
     if (!Number.isSafeInteger(addr) || addr < 0 || len < 0 || addr + len > USER_END) throw new Errno(E.EFAULT);
     const out: Array<[number, number]> = [];
-    let a = addr;
     const end = addr + len;
-    while (a < end) {
+    for (let a = addr; a < end; ) {
       const v = this.findVma(a);
-      if (!v || (!privileged && !allows(v.prot, access))) throw new Errno(E.EFAULT);
-      const chunk = chunkOf(a);
-      const offset = this.backChunk(chunk);
-      if (offset < 0) throw new Errno(E.ENOMEM);
-      const stop = Math.min(end, v.end, (chunk + 1) * CHUNK_SIZE);
-      const poolAt = offset + (a - chunk * CHUNK_SIZE);
+      if (!v || !v.extent || (!privileged && !allows(v.prot, access))) throw new Errno(E.EFAULT);
+      const stop = Math.min(end, v.end);
+      const at = v.extent.offset + v.extentOffset + (a - v.start);
       const last = out[out.length - 1];
-      if (last && last[0] + last[1] === poolAt) last[1] += stop - a;
-      else out.push([poolAt, stop - a]);
+      if (last && last[0] + last[1] === at) last[1] += stop - a;
+      else out.push([at, stop - a]);
       a = stop;
     }
     return out;
@@ -324,21 +388,6 @@ export class AddressSpace {
   /** Host addresses of the spans, for passing guest buffers straight to host syscalls. */
   hostSpans(addr: number, len: number, access: 'read' | 'write'): Array<[number, number]> {
     return this.spans(addr, len, access).map(([off, n]) => [this.poolAddress + off, n]);
-  }
-
-  /** Bytes of pool frames backing this address space. */
-  get residentBytes(): number {
-    return this.chunks.size * CHUNK_SIZE;
-  }
-
-  /** Whether the chunk holding addr has a frame (was touched). */
-  isBacked(addr: number): boolean {
-    return this.chunks.has(chunkOf(addr));
-  }
-
-  /** Reads regardless of protection (the kernel's own copies: mremap, fork). */
-  readPrivileged(addr: number, len: number): Uint8Array {
-    return this.copyFromSpans(this.spans(addr, len, 'read', true), len);
   }
 
   /**
@@ -383,8 +432,10 @@ export class AddressSpace {
     let s = '';
     const mem = new Uint8Array(this.pool.memory);
     for (let a = addr; ; ) {
-      const room = Math.min(CHUNK_SIZE - (a % CHUNK_SIZE), max + 1 - s.length);
-      const [[off, n]] = this.spans(a, Math.min(room, this.readableRun(a)), 'read');
+      const v = this.findVma(a);
+      if (!v) throw new Errno(E.EFAULT);
+      const n = Math.min(v.end - a, max + 1 - s.length);
+      const [[off]] = this.spans(a, n, 'read');
       for (let i = 0; i < n; i++) {
         const b = mem[off + i];
         if (b === 0) return s;
@@ -393,12 +444,6 @@ export class AddressSpace {
       if (s.length > max) throw new Errno(E.ENAMETOOLONG);
       a += n;
     }
-  }
-
-  private readableRun(a: number): number {
-    const v = this.findVma(a);
-    if (!v) throw new Errno(E.EFAULT);
-    return v.end - a;
   }
 
   readU32(addr: number): number {
@@ -424,20 +469,4 @@ export class AddressSpace {
     new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(value)), true);
     this.write(addr, b);
   }
-
-  /** Releases every mapping (process exit or exec). */
-  destroy(): void {
-    this.unmap(0, USER_END);
-  }
-}
-
-function hostFileSize(hostFd: number): number {
-  const st = scratch.bounce(144);
-  if (hostSyscall(HostNr.fstat, hostFd, st.address) < 0) return 0;
-  return Number(new DataView(st.view.buffer, st.view.byteOffset, 144).getBigInt64(48, true));
-}
-
-function allows(prot: number, access: 'read' | 'write' | 'exec'): boolean {
-  const p = enginePerms(prot);
-  return access === 'read' ? (p & Prot.READ) !== 0 : access === 'write' ? (p & Prot.WRITE) !== 0 : (p & Prot.EXEC) !== 0;
 }

@@ -22,7 +22,7 @@ for (const { libc, cc, flags } of compilers) {
     for (const name of programs) {
       tt.test(name, (pt) => {
         const exe = join(bin, libc, name);
-        const cc_ = native(cc, [...flags, '-Wall', '-o', exe, join(GUEST_SRC, `${name}.c`)], { cwd: ROOT });
+        const cc_ = native(cc, [...flags, '-Wall', '-o', exe, join(GUEST_SRC, `${name}.c`), '-lm'], { cwd: ROOT });
         pt.equal(cc_.status, 0, `compiles: ${cc_.stderr}`);
         const hostScratch = scratchDir('native');
         const guestScratch = scratchDir('guest');

@@ -54,6 +54,10 @@ class RegisterBatch {
   }
 }
 
+const CR0_MP = 1n << 1n, CR0_NE = 1n << 5n;
+const LINUX_FPCW = 0x37fn, LINUX_MXCSR = 0x1f80n;
+const CR4_OSFXSR = 1n << 9n, CR4_OSXMMEXCPT = 1n << 10n;
+
 const ACCESS_OF_MEM_TYPE: Record<number, 'read' | 'write' | 'exec'> = {
   [UcMem.READ_UNMAPPED]: 'read', [UcMem.WRITE_UNMAPPED]: 'write', [UcMem.FETCH_UNMAPPED]: 'exec',
   [UcMem.READ_PROT]: 'read', [UcMem.WRITE_PROT]: 'write', [UcMem.FETCH_PROT]: 'exec',
@@ -77,6 +81,7 @@ export class UnicornBackend implements CpuBackend {
     const err = uc.open(UC_ARCH_X86, UC_MODE_64, out);
     if (err !== 0) throw new Error(`uc_open: ${uc.strerror(err)}`);
     this.handle = out[0];
+    this.setUpCpuState();
     this.addHook(UC_HOOK_INSN, SyscallHookProto, () => this.onSyscall(), UC_X86_INS_SYSCALL);
     this.addHook(UC_HOOK_MEM_UNMAPPED, MemHookProto,
       (_uc: unknown, type: number, addr: bigint) => this.onUnmapped(type, Number(addr)));
@@ -85,6 +90,25 @@ export class UnicornBackend implements CpuBackend {
     this.addHook(UC_HOOK_INTR, IntrHookProto, (_uc: unknown, intno: number) => this.onInterrupt(intno));
     this.addHook(UC_HOOK_INSN_INVALID, InvalidInsnHookProto, () => this.onInvalid());
     this.addHook(UC_HOOK_INSN, CpuidHookProto, () => this.onCpuid(), UC_X86_INS_CPUID);
+  }
+
+  /**
+   * Control registers as Linux sets them for user processes. Unicorn starts with CR4.OSFXSR
+   * clear, and then fxsave/fxrstor skip the XMM registers: ld.so's lazy-binding trampoline
+   * (_dl_runtime_resolve_fxsave) would hand the resolved function garbage in xmm0-7.
+   * CR0.NE makes x87 errors raise #MF, as on Linux, rather than an external interrupt.
+   * Unicorn also starts with the x87 control word and MXCSR at 0 (single precision, every
+   * exception unmasked): Linux starts a process with 0x37f (extended precision, all masked)
+   * and 0x1f80.
+   */
+  private setUpCpuState(): void {
+    const b = new RegisterBatch([UcReg.CR0, UcReg.CR4, UcReg.FPCW, UcReg.MXCSR]);
+    b.read(this.handle);
+    b.values[0] |= CR0_MP | CR0_NE;
+    b.values[1] |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    b.values[2] = LINUX_FPCW;
+    b.values[3] = LINUX_MXCSR;
+    b.write(this.handle);
   }
 
   private addHook(type: number, proto: ReturnType<typeof koffi.proto>, fn: (...args: any[]) => unknown, insn?: number): void {

@@ -27,7 +27,7 @@ export const UC_CTL_TB_REMOVE_CACHE_W = 1207959561;
 export const UcReg = {
   RAX: 35, RBX: 37, RCX: 38, RDX: 40, RSI: 43, RDI: 39, RBP: 36, RSP: 44, RIP: 41, EFLAGS: 25,
   R8: 106, R9: 107, R10: 108, R11: 109, R12: 110, R13: 111, R14: 112, R15: 113,
-  FS_BASE: 250, GS_BASE: 251,
+  FS_BASE: 250, GS_BASE: 251, CR0: 50, CR4: 54, FPCW: 246, MXCSR: 249,
 } as const;
 
 const lib = koffi.load('libunicorn.so.2');

@@ -155,6 +155,25 @@ const mlock: SyscallHandler = (t, [addr, length]) => {
   return 0;
 };
 
+const MPOL_DEFAULT = 0;
+const MPOL_F_NODE = 1, MPOL_F_ADDR = 2, MPOL_F_MEMS_ALLOWED = 4;
+
+/** One NUMA node (node 0) holds all guest memory, and every policy is the default one. */
+const getMempolicy: SyscallHandler = (t, [modeP, nodemaskP, maxnode, addr, flagsArg]) => {
+  const flags = int(flagsArg);
+  if (flags & ~(MPOL_F_NODE | MPOL_F_ADDR | MPOL_F_MEMS_ALLOWED)) throw new Errno(E.EINVAL);
+  if (flags & MPOL_F_MEMS_ALLOWED && flags & (MPOL_F_NODE | MPOL_F_ADDR)) throw new Errno(E.EINVAL);
+  if (nodemaskP && maxnode < 1) throw new Errno(E.EINVAL);
+  if (flags & MPOL_F_ADDR && !t.mm.findVma(addr)) throw new Errno(E.EFAULT);
+  if (modeP) t.mm.writeU32(modeP, MPOL_DEFAULT); // with MPOL_F_NODE: the node, 0
+  if (nodemaskP) {
+    const mask = new Uint8Array(Math.ceil(maxnode / 64) * 8);
+    if (flags & MPOL_F_MEMS_ALLOWED) mask[0] = 1;
+    t.mm.write(nodemaskP, mask);
+  }
+  return 0;
+};
+
 export const mmSyscalls: SyscallEntry[] = [
   sys(9, 'mmap', mmap, ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], 'hex'),
   sys(10, 'mprotect', mprotect, ['ptr', 'size', 'prot']),
@@ -165,4 +184,5 @@ export const mmSyscalls: SyscallEntry[] = [
   sys(28, 'madvise', madvise, ['ptr', 'size', 'int']),
   sys(149, 'mlock', mlock, ['ptr', 'size']),
   sys(150, 'munlock', mlock, ['ptr', 'size']),
+  sys(239, 'get_mempolicy', getMempolicy, ['ptr', 'ptr', 'uint', 'ptr', 'hex']),
 ];

@@ -158,14 +158,28 @@ const mlock: SyscallHandler = (t, [addr, length]) => {
 const MPOL_DEFAULT = 0;
 const MPOL_F_NODE = 1, MPOL_F_ADDR = 2, MPOL_F_MEMS_ALLOWED = 4;
 
-/** One NUMA node (node 0) holds all guest memory, and every policy is the default one. */
+const MPOL_MAX = 6, MPOL_MODE_FLAGS = (1 << 15) | (1 << 14) | (1 << 13);
+const NEEDS_NODES = new Set([2, 3, 5]); // BIND, INTERLEAVE, PREFERRED_MANY
+
+/** One NUMA node (node 0) holds all guest memory: any valid policy places pages there. */
+const setMempolicy: SyscallHandler = (t, [modeArg, nodemaskP, maxnode]) => {
+  const mode = int(modeArg) & ~MPOL_MODE_FLAGS;
+  if (mode < 0 || mode >= MPOL_MAX) throw new Errno(E.EINVAL);
+  const first = nodemaskP && maxnode > 0 ? t.mm.read(nodemaskP, 1)[0] : 0;
+  if ((mode === MPOL_DEFAULT || mode === 4) && first) throw new Errno(E.EINVAL);
+  if (NEEDS_NODES.has(mode) && !(first & 1)) throw new Errno(E.EINVAL);
+  t.memoryPolicy = mode;
+  return 0;
+};
+
+/** The calling thread's policy (see set_mempolicy); node 0 for every address. */
 const getMempolicy: SyscallHandler = (t, [modeP, nodemaskP, maxnode, addr, flagsArg]) => {
   const flags = int(flagsArg);
   if (flags & ~(MPOL_F_NODE | MPOL_F_ADDR | MPOL_F_MEMS_ALLOWED)) throw new Errno(E.EINVAL);
   if (flags & MPOL_F_MEMS_ALLOWED && flags & (MPOL_F_NODE | MPOL_F_ADDR)) throw new Errno(E.EINVAL);
   if (nodemaskP && maxnode < 1) throw new Errno(E.EINVAL);
   if (flags & MPOL_F_ADDR && !t.mm.findVma(addr)) throw new Errno(E.EFAULT);
-  if (modeP) t.mm.writeU32(modeP, MPOL_DEFAULT); // with MPOL_F_NODE: the node, 0
+  if (modeP) t.mm.writeU32(modeP, flags & MPOL_F_NODE ? 0 : t.memoryPolicy);
   if (nodemaskP) {
     const mask = new Uint8Array(Math.ceil(maxnode / 64) * 8);
     if (flags & MPOL_F_MEMS_ALLOWED) mask[0] = 1;
@@ -184,5 +198,6 @@ export const mmSyscalls: SyscallEntry[] = [
   sys(28, 'madvise', madvise, ['ptr', 'size', 'int']),
   sys(149, 'mlock', mlock, ['ptr', 'size']),
   sys(150, 'munlock', mlock, ['ptr', 'size']),
+  sys(238, 'set_mempolicy', setMempolicy, ['int', 'ptr', 'uint']),
   sys(239, 'get_mempolicy', getMempolicy, ['ptr', 'ptr', 'uint', 'ptr', 'hex']),
 ];

@@ -89,6 +89,8 @@ export class Thread {
   /** The registered rseq area (glibc registers one per thread), or null. */
   rseq: { addr: number; len: number; sig: number } | null = null;
   parentDeathSignal = 0;
+  /** set_mempolicy's mode (MPOL_DEFAULT: 0). */
+  memoryPolicy = 0;
   noNewPrivs = false;
   timerSlackNs = 50_000;
   /** CPUs this thread may run on (sched_setaffinity), one bit per vCPU. */

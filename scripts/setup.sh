@@ -78,6 +78,7 @@ fi
 # TypeScript -> dist/ (always: it is quick and keeps dist/ in step with src/).
 ((IF_NEEDED)) || say "building TypeScript"
 npx --no-install tsc -p . >&2
+bash scripts/build-native.sh >&2
 
 # ---------------------------------------------------------------------------------------
 # The default guest root filesystem.

@@ -16,7 +16,7 @@ export type RegName = keyof typeof Reg;
 /** Why run() returned. */
 export type StopReason =
   | { kind: 'trap' }                          // the syscall hook asked to leave the engine
-  | { kind: 'kicked' }                        // another thread called kick()
+  | { kind: 'preempted' }                     // the vCPU's preemption request word was set
   | { kind: 'fault'; addr: number; access: 'read' | 'write' | 'exec'; mapped: boolean }
   | { kind: 'illegal'; rip: number }
   | { kind: 'interrupt'; vector: number; rip: number };
@@ -36,20 +36,26 @@ export interface SyscallSink {
   regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean;
 }
 
+/** A saved register state (all registers, x87 and SSE included), owned by one guest thread. */
+export interface ThreadContext {
+  free(): void;
+}
+
 export interface CpuBackend {
   readonly name: string;
+  newContext(): ThreadContext;
+  saveContext(ctx: ThreadContext): void;
+  restoreContext(ctx: ThreadContext): void;
   /** Maps [vaddr, vaddr+size) onto pool bytes at hostAddress. */
   map(vaddr: number, size: number, prot: number, hostAddress: number): void;
   unmap(vaddr: number, size: number): void;
   protect(vaddr: number, size: number, prot: number): void;
   /** Drops translated code for a range whose bytes changed behind the engine's back. */
   flushCode(vaddr: number, size: number): void;
-  /** Runs guest code from the current registers until a trap, a fault or a kick. */
+  /** Runs guest code from the current registers until a trap, a fault or a preemption request. */
   run(): StopReason;
   /** Asks the engine to stop from inside a hook. */
   stopFromHook(): void;
-  /** Thread-safe: stops a running engine from another thread. */
-  kick(): void;
   getRegs(out: BigInt64Array): void;
   setRegs(values: BigInt64Array): void;
   getReg(reg: number): number;

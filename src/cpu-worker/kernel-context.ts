@@ -1,7 +1,8 @@
 import { writeSync } from 'node:fs';
 import { Control } from '../shared-mem/layout.js';
 import { FramePool } from '../shared-mem/frame-pool.js';
-import type { Kernel } from '../kernel/task.js';
+import type { Kernel, SchedulerPort } from '../kernel/task.js';
+import type { FutexTable } from '../kernel/futex-table.js';
 import type { Vfs } from '../kernel/vfs/vfs.js';
 import type { Strace } from '../kernel/strace.js';
 import { addressOf } from '../kernel/host/libc.js';
@@ -21,6 +22,8 @@ export class WorkerKernel implements Kernel {
     readonly vfs: Vfs,
     readonly strace: Strace | null,
     readonly bootTimeMs: number,
+    readonly futexes: FutexTable,
+    readonly scheduler: SchedulerPort,
   ) {
     this.pool = new FramePool(memory, control);
     this.poolAddress = addressOf(memory);

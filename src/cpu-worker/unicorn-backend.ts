@@ -1,11 +1,11 @@
 import koffi from 'koffi';
 import {
   uc, UC_ARCH_X86, UC_MODE_64, UC_HOOK_INSN, UC_HOOK_MEM_UNMAPPED, UC_HOOK_MEM_PROT,
-  UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_X86_INS_SYSCALL, UC_X86_INS_CPUID, CpuidHookProto, UcMem, UcReg, UC_CTL_TB_REMOVE_CACHE_W,
+  UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_X86_INS_SYSCALL, UC_X86_INS_CPUID, CpuidHookProto, UC_HOOK_BLOCK, PREEMPT_BLOCK_HOOK, UcMem, UcReg, UC_CTL_TB_REMOVE_CACHE_W,
   SyscallHookProto, MemHookProto, IntrHookProto, InvalidInsnHookProto,
 } from './unicorn-ffi.js';
 import { guestCpuid } from './cpuid.js';
-import { type CpuBackend, type StopReason, type SyscallSink, type SyscallFrame, Reg, REG_COUNT } from './backend.js';
+import { type ThreadContext, type CpuBackend, type StopReason, type SyscallSink, type SyscallFrame, Reg, REG_COUNT } from './backend.js';
 
 /** Unicorn register ids in the order of backend.Reg. */
 const UC_REG_OF = [
@@ -63,6 +63,13 @@ const ACCESS_OF_MEM_TYPE: Record<number, 'read' | 'write' | 'exec'> = {
   [UcMem.READ_PROT]: 'read', [UcMem.WRITE_PROT]: 'write', [UcMem.FETCH_PROT]: 'exec',
 };
 
+class UnicornContext implements ThreadContext {
+  constructor(readonly pointer: unknown) {}
+  free(): void {
+    uc.contextFree(this.pointer);
+  }
+}
+
 /** One Unicorn engine: one address space as seen by one vCPU. */
 export class UnicornBackend implements CpuBackend {
   readonly name = 'unicorn';
@@ -76,7 +83,8 @@ export class UnicornBackend implements CpuBackend {
   private readonly frame: SyscallFrame = { nr: 0, args: [0, 0, 0, 0, 0, 0], rip: 0 };
   private stopReason: StopReason | null = null;
 
-  constructor(private readonly sink: SyscallSink) {
+  /** preemptRequest: host address of the Int32 word that asks this engine to stop (see native/preempt.c). */
+  constructor(private readonly sink: SyscallSink, preemptRequest: number) {
     const out: unknown[] = [null];
     const err = uc.open(UC_ARCH_X86, UC_MODE_64, out);
     if (err !== 0) throw new Error(`uc_open: ${uc.strerror(err)}`);
@@ -90,6 +98,7 @@ export class UnicornBackend implements CpuBackend {
     this.addHook(UC_HOOK_INTR, IntrHookProto, (_uc: unknown, intno: number) => this.onInterrupt(intno));
     this.addHook(UC_HOOK_INSN_INVALID, InvalidInsnHookProto, () => this.onInvalid());
     this.addHook(UC_HOOK_INSN, CpuidHookProto, () => this.onCpuid(), UC_X86_INS_CPUID);
+    check('uc_hook_add', uc.hookAddNative(this.handle, [0n], UC_HOOK_BLOCK, PREEMPT_BLOCK_HOOK, preemptRequest, 1, 0));
   }
 
   /**
@@ -198,7 +207,7 @@ export class UnicornBackend implements CpuBackend {
     const reason = this.stopReason as StopReason | null;
     if (reason) return reason;
     if (err !== 0) return { kind: 'illegal', rip: this.getReg(Reg.RIP) };
-    return { kind: 'kicked' };
+    return { kind: 'preempted' };
   }
 
   stopFromHook(): void {
@@ -206,8 +215,18 @@ export class UnicornBackend implements CpuBackend {
     uc.emuStop(this.handle);
   }
 
-  kick(): void {
-    uc.emuStop(this.handle);
+  newContext(): ThreadContext {
+    const out: unknown[] = [null];
+    check('uc_context_alloc', uc.contextAlloc(this.handle, out));
+    return new UnicornContext(out[0]);
+  }
+
+  saveContext(ctx: ThreadContext): void {
+    check('uc_context_save', uc.contextSave(this.handle, (ctx as UnicornContext).pointer));
+  }
+
+  restoreContext(ctx: ThreadContext): void {
+    check('uc_context_restore', uc.contextRestore(this.handle, (ctx as UnicornContext).pointer));
   }
 
   getRegs(out: BigInt64Array): void {

@@ -1,11 +1,13 @@
 // The C API of Debian's libunicorn2 (2.0.1), bound through koffi. Constants come from
 // <unicorn/unicorn.h> and <unicorn/x86.h> of that version.
 import koffi from 'koffi';
+import { fileURLToPath } from 'node:url';
 
 export const UC_ARCH_X86 = 4;
 export const UC_MODE_64 = 8;
 
 export const UC_HOOK_INSN = 2;
+export const UC_HOOK_BLOCK = 8;
 export const UC_HOOK_MEM_UNMAPPED = 16 | 32 | 64;
 export const UC_HOOK_MEM_PROT = 128 | 256 | 512;
 export const UC_HOOK_INSN_INVALID = 16384;
@@ -54,4 +56,14 @@ export const uc = {
   emuStop: lib.func('int uc_emu_stop(void *uc)'),
   hookAdd: lib.func('int uc_hook_add(void *uc, _Out_ uint64_t *hh, int type, void *cb, void *user, uint64_t begin, uint64_t end, ...)'),
   ctl2: lib.func('int uc_ctl(void *uc, int control, ...)'),
+  contextAlloc: lib.func('int uc_context_alloc(void *uc, _Out_ void **context)'),
+  contextSave: lib.func('int uc_context_save(void *uc, void *context)'),
+  contextRestore: lib.func('int uc_context_restore(void *uc, void *context)'),
+  contextFree: lib.func('int uc_context_free(void *context)'),
+  /** uc_hook_add for a C callback given by address (see native/preempt.c). */
+  hookAddNative: lib.func('int uc_hook_add(void *uc, _Out_ uint64_t *hh, int type, uint64_t cb, uint64_t user, uint64_t begin, uint64_t end)'),
 };
+
+const preempt = koffi.load(fileURLToPath(new URL('../../native/libstarling-preempt.so', import.meta.url)));
+/** Address of the C UC_HOOK_BLOCK callback that stops the engine when its request word is set. */
+export const PREEMPT_BLOCK_HOOK = Number(preempt.func('uint64_t starling_block_hook_address(void)')());

@@ -1,26 +1,28 @@
-// One virtual CPU: a worker thread's run loop. It runs guest threads on a CPU engine,
-// serves their syscalls inside the engine's hook, and parks them when they must wait.
+// One virtual CPU: a worker thread's run loop. It schedules the guest threads of the processes
+// that live on this vCPU, runs them on CPU engines, serves their syscalls inside the engine's
+// hook, and parks them when they must wait.
 import { writeSync, openSync } from 'node:fs';
 import { Control, MachineState } from '../shared-mem/layout.js';
-import { Doorbells } from '../shared-mem/doorbell.js';
 import { Reg, REG_COUNT, type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink } from './backend.js';
 import { UnicornBackend } from './unicorn-backend.js';
 import { WorkerKernel } from './kernel-context.js';
 import { buildSyscallTable } from '../kernel/table.js';
-import { dispatch, resume } from '../kernel/dispatch.js';
-import type { SyscallTable } from '../kernel/dispatch.js';
-import type { Block, Leave, Wait } from '../kernel/syscall.js';
-import { Process, Thread } from '../kernel/task.js';
-import type { AddressSpace } from '../kernel/mm/address-space.js';
+import { dispatch, resume, type SyscallTable } from '../kernel/dispatch.js';
+import type { Block, Leave, SyscallResult } from '../kernel/syscall.js';
+import { Process, Thread, type SchedulerPort } from '../kernel/task.js';
+import { AddressSpace } from '../kernel/mm/address-space.js';
 import { FdTable } from '../kernel/files.js';
 import { Vfs } from '../kernel/vfs/vfs.js';
 import { Strace } from '../kernel/strace.js';
 import { openStandardStreams } from '../kernel/sys-file.js';
 import { execImage } from '../kernel/exec/exec.js';
+import { releaseThread } from '../kernel/sys-thread.js';
+import { RunQueue, rank, Policy } from '../kernel/sched/run-queue.js';
+import { FutexTable } from '../kernel/futex-table.js';
 import { monotonicMs } from '../kernel/sys-time.js';
 import { bootFailure, type BootSpec } from './boot.js';
-import { AddressSpace as AddressSpaceImpl } from '../kernel/mm/address-space.js';
-import { hostSyscall, scratch } from '../kernel/host/libc.js';
+import { EventWaiter } from './event-waiter.js';
+import { addressOf } from '../kernel/host/libc.js';
 
 export interface VcpuTask {
   cpu: number;
@@ -36,25 +38,38 @@ export interface VcpuTask {
 export type VcpuResult = { status: number } | { error: string; exitCode: number } | null;
 
 const SIG = { ILL: 4, TRAP: 5, FPE: 8, SEGV: 11 } as const;
-const HOST_POLL = 7;
 
-class Vcpu implements SyscallSink {
-  private readonly doorbells: Doorbells;
+class Vcpu implements SyscallSink, SchedulerPort {
   private readonly table: SyscallTable;
   private readonly engines = new Map<AddressSpace, CpuBackend>();
+  private readonly runQueue = new RunQueue();
+  private readonly blocked = new Set<Thread>();
+  private readonly waiter: EventWaiter;
+  /** Host address of this vCPU's preemption request word, for its engines' block hook. */
+  private readonly preemptRequest: number;
   private current: Thread | null = null;
   private pending: Block | Leave | null = null;
+  private rescheduleRequested = false;
+  /** Wait statuses of processes that ended, by pid (the first program's is the machine's). */
+  readonly ended = new Map<number, number>();
 
-  constructor(private readonly kernel: WorkerKernel) {
-    this.doorbells = new Doorbells(kernel.control);
+  constructor(readonly kernel: WorkerKernel) {
     this.table = buildSyscallTable();
+    this.waiter = new EventWaiter(kernel.control, kernel.cpu);
+    this.preemptRequest = addressOf(kernel.control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + kernel.cpu);
   }
 
+  // ---- SyscallSink: called from inside the engine's hooks ----
+
   syscall(frame: SyscallFrame): number | null {
-    const r = dispatch(this.table, this.current!, frame.nr, frame.args);
-    if (typeof r === 'number') return r;
-    this.pending = r;
-    return null;
+    const t = this.current!;
+    const r = dispatch(this.table, t, frame.nr, frame.args);
+    if (typeof r !== 'number') {
+      this.pending = r;
+      return null;
+    }
+    if (this.rescheduleRequested) t.engine!.stopFromHook();
+    return r;
   }
 
   regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean {
@@ -62,17 +77,45 @@ class Vcpu implements SyscallSink {
     return t.mm.engineFault(t.engine!, addr, access);
   }
 
+  // ---- SchedulerPort ----
+
+  add(t: Thread): void {
+    t.state = 'runnable';
+    this.runQueue.add(t);
+    if (this.current && rank(t) > rank(this.current)) this.requestReschedule();
+  }
+
+  /** A parked thread's wait is over (futex wake, fd ready, deadline): it runs its resume step next. */
+  wake(t: Thread): void {
+    if (t.state !== 'blocked') return;
+    this.blocked.delete(t);
+    this.add(t);
+  }
+
+  requestReschedule(): void {
+    this.rescheduleRequested = true;
+  }
+
+  kill(t: Thread): void {
+    this.runQueue.remove(t);
+    this.blocked.delete(t);
+    if (t.parked?.wait.kind === 'futex') this.kernel.futexes.remove(t.parked.wait.waiter);
+    this.retireThread(t);
+  }
+
+  // ---- Engines ----
+
   private engineFor(mm: AddressSpace): CpuBackend {
     let engine = this.engines.get(mm);
     if (!engine) {
-      engine = new UnicornBackend(this);
+      engine = new UnicornBackend(this, this.preemptRequest);
       mm.attach(engine);
       this.engines.set(mm, engine);
     }
     return engine;
   }
 
-  private retire(mm: AddressSpace): void {
+  private retireAddressSpace(mm: AddressSpace): void {
     const engine = this.engines.get(mm);
     if (engine) {
       mm.detach(engine);
@@ -82,39 +125,131 @@ class Vcpu implements SyscallSink {
     mm.destroy();
   }
 
-  /** Runs t until its process ends; returns the process's wait status. */
-  runToCompletion(t: Thread): number {
-    for (;;) {
-      const mm = t.mm;
-      const engine = this.engineFor(mm);
-      t.engine = engine;
-      if (t.startRegisters) {
-        const regs = new BigInt64Array(REG_COUNT);
-        regs[Reg.RIP] = BigInt(t.startRegisters.rip);
-        regs[Reg.RSP] = BigInt(t.startRegisters.rsp);
-        regs[Reg.EFLAGS] = 0x202n;
-        engine.setRegs(regs);
-        t.startRegisters = null;
-      }
-      this.current = t;
-      this.pending = null;
-      const stop = engine.run();
-      const status = this.afterStop(t, engine, stop);
-      if (t.mm !== mm) this.retire(mm);
-      if (status !== null) {
-        this.endProcess(t.process);
-        return status;
-      }
+  // ---- The run loop ----
+
+  /** Runs until the machine shuts down or, with untilPid, until that process has ended. */
+  run(untilPid: number | null): void {
+    const control = this.kernel.control;
+    while (Atomics.load(control, Control.STATE) === MachineState.RUNNING) {
+      if (untilPid !== null && this.ended.has(untilPid)) return;
+      this.collectWakeups(this.runQueue.size > 0 ? 0 : this.nextDeadline());
+      const t = this.runQueue.takeNext();
+      if (t) this.runThread(t);
     }
   }
 
-  /** Handles why the engine stopped; returns a wait status once the process is over. */
-  private afterStop(t: Thread, engine: CpuBackend, stop: StopReason): number | null {
+  /** Waits (up to timeoutMs; 0 polls) for parked threads' fds, deadlines and the doorbell. */
+  private collectWakeups(timeoutMs: number): void {
+    if (timeoutMs === 0 && this.blocked.size === 0) return;
+    const fdWaits = [...this.blocked].filter((t) => t.parked!.wait.kind === 'fd');
+    const ready = this.waiter.wait(fdWaits.map((t) => {
+      const w = t.parked!.wait as { hostFd: number; events: number };
+      return { fd: w.hostFd, events: w.events };
+    }), timeoutMs);
+    fdWaits.forEach((t, i) => ready[i] && this.wake(t));
+    const now = monotonicMs();
+    for (const t of [...this.blocked]) {
+      const deadline = t.parked!.wait.deadline;
+      if (deadline !== undefined && deadline <= now) this.wake(t);
+    }
+  }
+
+  private nextDeadline(): number {
+    let next = Infinity;
+    for (const t of this.blocked) next = Math.min(next, t.parked!.wait.deadline ?? Infinity);
+    return next === Infinity ? Infinity : Math.max(0, next - monotonicMs());
+  }
+
+  private runThread(t: Thread): void {
+    const mm = t.mm;
+    const engine = this.switchIn(t);
+    if (t.parked) {
+      const parked = t.parked;
+      t.parked = null;
+      if (!this.settle(t, engine, resume(t, parked.resume))) return;
+    }
+    this.rescheduleRequested = false;
+    this.pending = null;
+    const control = this.kernel.control;
+    Atomics.store(control, Control.TICK_WANTED_BASE + this.kernel.cpu, this.runQueue.size > 0 && t.policy !== Policy.FIFO ? 1 : 0);
+    const stop = engine.run();
+    Atomics.store(control, Control.PREEMPT_REQUEST_BASE + this.kernel.cpu, 0);
+    this.afterStop(t, engine, stop);
+    if (t.state !== 'dead' && t.mm !== mm) this.retireAddressSpace(mm);
+  }
+
+  /** Puts t's registers into its address space's engine. */
+  private switchIn(t: Thread): CpuBackend {
+    const engine = this.engineFor(t.mm);
+    t.engine = engine;
+    t.state = 'running';
+    this.current = t;
+    if (t.startRegisters) {
+      const regs = new BigInt64Array(REG_COUNT);
+      regs[Reg.RIP] = BigInt(t.startRegisters.rip);
+      regs[Reg.RSP] = BigInt(t.startRegisters.rsp);
+      regs[Reg.EFLAGS] = 0x202n;
+      engine.setRegs(regs);
+      t.startRegisters = null;
+      return engine;
+    }
+    if (t.context) engine.restoreContext(t.context);
+    const fix = t.startFixups;
+    if (fix) {
+      t.startFixups = null;
+      engine.setReg(Reg.RIP, fix.rip);
+      engine.setReg(Reg.RSP, fix.rsp);
+      engine.setReg(Reg.RAX, 0);
+      engine.setReg(Reg.RCX, fix.rip);
+      engine.setReg(Reg.R11, engine.getReg(Reg.EFLAGS));
+      if (fix.fsBase !== null) engine.setReg(Reg.FS_BASE, fix.fsBase);
+    }
+    return engine;
+  }
+
+  /** Saves t's registers off the engine and queues it again (front: a preempted FIFO thread keeps its place). */
+  private switchOut(t: Thread, engine: CpuBackend, requeue: 'front' | 'back' | 'park'): void {
+    t.context ??= engine.newContext();
+    engine.saveContext(t.context);
+    this.current = null;
+    if (requeue === 'park') {
+      t.state = 'blocked';
+      this.blocked.add(t);
+      return;
+    }
+    t.state = 'runnable';
+    this.runQueue.add(t, requeue === 'front');
+  }
+
+  /** Applies a syscall's outcome; returns true when t should go on running. */
+  private settle(t: Thread, engine: CpuBackend, r: SyscallResult): boolean {
+    if (typeof r === 'number') {
+      engine.completeSyscall(r);
+      return true;
+    }
+    if (r.kind === 'block') {
+      t.parked = r;
+      this.switchOut(t, engine, 'park');
+      return false;
+    }
+    if (r.why === 'exec') {
+      this.killSiblings(t);
+      this.switchOut(t, engine, 'front');
+      return false;
+    }
+    this.exitThread(t);
+    return false;
+  }
+
+  private afterStop(t: Thread, engine: CpuBackend, stop: StopReason): void {
     switch (stop.kind) {
       case 'trap':
-        return this.finishTrap(t, engine);
-      case 'kicked':
-        return null;
+        if (this.pending) this.settle(t, engine, this.pending);
+        else this.switchOut(t, engine, 'back'); // a reschedule was requested
+        return;
+      case 'preempted':
+        this.switchOut(t, engine, t.policy === Policy.FIFO ? 'front' : 'back');
+        return;
       case 'fault':
         return this.fatalSignal(t, SIG.SEGV, `segmentation fault at 0x${stop.addr.toString(16)} (${stop.access})`);
       case 'illegal':
@@ -125,66 +260,43 @@ class Vcpu implements SyscallSink {
     }
   }
 
-  private finishTrap(t: Thread, engine: CpuBackend): number | null {
-    let pending = this.pending;
-    while (pending && pending.kind === 'block') {
-      this.waitFor(pending.wait);
-      const r = resume(t, pending.resume);
-      if (typeof r === 'number') {
-        engine.completeSyscall(r);
-        return null;
-      }
-      pending = r;
-    }
-    if (!pending || pending.why === 'exec') return null;
-    const p = t.process;
-    p.exitStatus ??= ((t.exitCode ?? 0) & 0xff) << 8;
-    return p.exitStatus;
-  }
-
-  private fatalSignal(t: Thread, sig: number, what: string): number {
+  private fatalSignal(t: Thread, sig: number, what: string): void {
     if (process.env.STARLING_DEBUG) writeSync(2, `starling: pid ${t.process.pid}: ${what}\n`);
     t.kernel.strace?.killed(t, sig);
     t.process.exitStatus = sig;
-    return sig;
+    this.exitThread(t);
   }
 
-  private endProcess(p: Process): void {
-    for (const mm of [...this.engines.keys()]) this.retire(mm);
+  /** exec and exit_group end every other thread of the process at once. */
+  private killSiblings(t: Thread): void {
+    for (const other of [...t.process.threads]) if (other !== t) this.kill(other);
+  }
+
+  /** The calling thread is done: exit_group or a fatal signal take the whole process with it. */
+  private exitThread(t: Thread): void {
+    const p = t.process;
+    if (p.exitStatus !== null) this.killSiblings(t);
+    releaseThread(t);
+    const last = p.threads.size === 1;
+    const status = p.exitStatus ?? ((t.exitCode ?? 0) & 0xff) << 8;
+    if (last && (status & 0x7f) === 0) t.kernel.strace?.exited(t, status >> 8);
+    this.retireThread(t);
+    if (last) this.endProcess(p, status);
+  }
+
+  private retireThread(t: Thread): void {
+    t.state = 'dead';
+    t.context?.free();
+    t.context = null;
+    t.process.threads.delete(t);
+    if (this.current === t) this.current = null;
+  }
+
+  private endProcess(p: Process, status: number): void {
+    p.exitStatus = status;
+    this.retireAddressSpace(p.mm);
     p.files.closeAll();
-    const t = [...p.threads][0];
-    if (t && p.exitStatus !== null && (p.exitStatus & 0x7f) === 0) t.kernel.strace?.exited(t, p.exitStatus >> 8);
-  }
-
-  /** Parks the vCPU until the wait is over. One guest thread per machine until the scheduler lands. */
-  private waitFor(wait: Wait): void {
-    const deadline = wait.kind === 'sleep' ? wait.deadline : wait.deadline ?? Infinity;
-    if (wait.kind === 'fd') {
-      const pfd = scratch.bounce(8);
-      const dv = new DataView(pfd.view.buffer, pfd.view.byteOffset, 8);
-      for (;;) {
-        dv.setInt32(0, wait.hostFd, true);
-        dv.setInt16(4, wait.events, true);
-        dv.setInt16(6, 0, true);
-        const left = deadline === Infinity ? -1 : Math.max(0, Math.ceil(deadline - monotonicMs()));
-        const r = hostSyscall(HOST_POLL, pfd.address, 1, left);
-        if (r !== -4 /* EINTR */) return;
-      }
-    }
-    for (let left = deadline - monotonicMs(); left > 0; left = deadline - monotonicMs()) {
-      const ticket = this.doorbells.ticket(this.kernel.cpu);
-      if (Atomics.load(this.kernel.control, Control.STATE) !== MachineState.RUNNING) return;
-      this.doorbells.wait(this.kernel.cpu, ticket, left);
-    }
-  }
-
-  idle(): void {
-    const control = this.kernel.control;
-    while (Atomics.load(control, Control.STATE) === MachineState.RUNNING) {
-      const ticket = this.doorbells.ticket(this.kernel.cpu);
-      if (Atomics.load(control, Control.STATE) !== MachineState.RUNNING) break;
-      this.doorbells.wait(this.kernel.cpu, ticket, Infinity);
-    }
+    this.ended.set(p.pid, status);
   }
 }
 
@@ -199,32 +311,37 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
   const control = new Int32Array(task.control);
   const boot = task.boot;
   const vfs = new Vfs(boot?.rootfs ?? '/nonexistent', boot?.binds ?? [], { cpus: task.cpus });
-  const kernel = new WorkerKernel(task.cpu, task.cpus, task.memory, control, vfs, openStrace(boot?.strace ?? null), task.bootTimeMs);
-  const vcpu = new Vcpu(kernel);
+  let vcpu: Vcpu | null = null;
+  const futexes = new FutexTable((t) => vcpu!.wake(t));
+  const kernel = new WorkerKernel(task.cpu, task.cpus, task.memory, control, vfs, openStrace(boot?.strace ?? null),
+    task.bootTimeMs, futexes, { add: (t) => vcpu!.add(t), requestReschedule: () => vcpu!.requestReschedule(), kill: (t) => vcpu!.kill(t) });
+  vcpu = new Vcpu(kernel);
   if (!boot) {
-    vcpu.idle();
+    vcpu.run(null);
     return null;
   }
   const pid = kernel.allocateId();
   const files = new FdTable();
   openStandardStreams(files);
-  const p = new Process(kernel, pid, 0, new AddressSpaceImpl(kernel.pool, kernel.poolAddress), files, { cwd: boot.cwd, umask: 0o022 });
+  const p = new Process(kernel, pid, 0, new AddressSpace(kernel.pool, kernel.poolAddress), files, { cwd: boot.cwd, umask: 0o022 });
   const t = new Thread(pid, p, 'starling-init');
   p.threads.add(t);
   try {
     const path = boot.program.includes('/') ? boot.program : vfs.lookupInPath(t, boot.program, pathOf(boot.env));
     if (path === null) return bootFailure(boot.program, 'command not found', 127);
-    const old = p.mm;
+    const empty = p.mm;
     execImage(t, path, [boot.program, ...boot.args], boot.env);
-    old.destroy();
+    empty.destroy();
   } catch (e) {
     return bootFailure(boot.program, e, undefined);
   }
-  return { status: vcpu.runToCompletion(t) };
+  vcpu.add(t);
+  vcpu.run(pid);
+  const status = vcpu.ended.get(pid);
+  return status === undefined ? { error: 'the machine shut down before the program ended', exitCode: 125 } : { status };
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 function pathOf(env: string[]): string {
   return env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
 }
-

@@ -24,18 +24,6 @@ const execve: SyscallHandler = (t, [pathP, argvP, envpP]) => {
   return leave('exec');
 };
 
-/** exit ends the calling thread; with one thread, that ends the process too. */
-const exit: SyscallHandler = (t, [status]) => {
-  t.exitCode = status & 0xff;
-  return leave('exit');
-};
-
-const exitGroup: SyscallHandler = (t, [status]) => {
-  t.process.exitStatus ??= (status & 0xff) << 8;
-  t.exitCode = status & 0xff;
-  return leave('exit');
-};
-
 const ARCH = { SET_GS: 0x1001, SET_FS: 0x1002, GET_FS: 0x1003, GET_GS: 0x1004 } as const;
 const CANONICAL_END = 0x800000000000;
 
@@ -177,8 +165,6 @@ export const procSyscalls: SyscallEntry[] = [
   sys(124, 'getsid', getsid, ['int']),
   sys(112, 'setsid', setsid),
   sys(59, 'execve', execve, ['path', 'argv', 'envp']),
-  sys(60, 'exit', exit, ['int'], 'none'),
-  sys(231, 'exit_group', exitGroup, ['int'], 'none'),
   sys(158, 'arch_prctl', archPrctl, ['archprctl', 'hex']),
   sys(218, 'set_tid_address', setTidAddress, ['ptr']),
   sys(273, 'set_robust_list', setRobustList, ['ptr', 'size']),

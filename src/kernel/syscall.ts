@@ -2,6 +2,7 @@
 // name, handler, strace argument formats) and one handler signature, after gVisor's
 // pkg/sentry/syscalls/linux.
 import type { Thread } from './task.js';
+import type { FutexWaiter } from './futex-table.js';
 
 /** How strace shows an argument; the formatter lives in strace.ts. */
 export type ArgFormat =
@@ -26,7 +27,9 @@ export interface Block {
 
 export type Wait =
   | { kind: 'fd'; hostFd: number; events: number; deadline?: number }
-  | { kind: 'sleep'; deadline: number };
+  | { kind: 'sleep'; deadline: number }
+  /** Woken by FutexTable.wake (waiter.woken), or at the deadline. */
+  | { kind: 'futex'; waiter: FutexWaiter; deadline?: number };
 
 /** The thread leaves the engine without a return value: it exited, or exec replaced its image. */
 export interface Leave {

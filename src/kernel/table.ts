@@ -10,9 +10,10 @@ import { timeSyscalls } from './sys-time.js';
 import { signalSyscalls } from './sys-signal.js';
 import { schedSyscalls } from './sys-sched.js';
 import { futexSyscalls } from './sys-futex.js';
+import { threadSyscalls } from './sys-thread.js';
 
 export function buildSyscallTable(): SyscallTable {
   return new SyscallTable([
-    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls, schedSyscalls, futexSyscalls,
+    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls, schedSyscalls, futexSyscalls, threadSyscalls,
   ]);
 }

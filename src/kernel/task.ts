@@ -3,7 +3,9 @@ import type { AddressSpace } from './mm/address-space.js';
 import type { FdTable } from './files.js';
 import type { Vfs } from './vfs/vfs.js';
 import type { Strace } from './strace.js';
-import type { CpuBackend } from '../cpu-worker/backend.js';
+import type { CpuBackend, ThreadContext } from '../cpu-worker/backend.js';
+import type { FutexTable } from './futex-table.js';
+import type { Block } from './syscall.js';
 
 /** A guest signal disposition as rt_sigaction stores it (delivery comes with the signals work). */
 export interface SigAction {
@@ -31,9 +33,22 @@ export interface Kernel {
   readonly vfs: Vfs;
   readonly strace: Strace | null;
   readonly bootTimeMs: number;
+  readonly futexes: FutexTable;
+  /** This vCPU's scheduler, as syscalls see it. */
+  readonly scheduler: SchedulerPort;
   /** Prints a one-line warning to the host's stderr once per key. */
   warnOnce(key: string, message: string): void;
   allocateId(): number;
+}
+
+/** What syscalls may ask of the vCPU's scheduler. */
+export interface SchedulerPort {
+  /** A new thread, ready to run. */
+  add(t: Thread): void;
+  /** The calling thread should give up the CPU once its syscall returns (sched_yield, a wake of a higher-ranked thread). */
+  requestReschedule(): void;
+  /** Removes a thread that is not the caller from the CPU (exit_group, exec): it never runs again. */
+  kill(t: Thread): void;
 }
 
 /** Per-process filesystem context (CLONE_FS shares it). */
@@ -71,7 +86,20 @@ export class Process {
   }
 }
 
+export type ThreadState = 'runnable' | 'running' | 'blocked' | 'dead';
+
 export class Thread {
+  state: ThreadState = 'runnable';
+  /** Scheduling policy (sched/run-queue.ts Policy) and real-time priority 1..99 (0 for others). */
+  policy = 0;
+  rtPriority = 0;
+  nice = 0;
+  /** Saved registers while the thread is off its engine; null before its first switch-out. */
+  context: ThreadContext | null = null;
+  /** Registers a clone child starts with, applied over its context at its first run. */
+  startFixups: { rip: number; rsp: number; fsBase: number | null } | null = null;
+  /** The syscall the thread is parked in, while blocked. */
+  parked: Block | null = null;
   /** CLONE_CHILD_CLEARTID / set_tid_address word, 0 when none. */
   clearChildTid = 0;
   robustList = 0;

@@ -2,7 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CONTROL_BYTES, Control, MachineState } from '../shared-mem/layout.js';
-import { Doorbells } from '../shared-mem/doorbell.js';
+import { ringAllDoorbells } from '../shared-mem/doorbell.js';
+import { startTicker } from './ticker.js';
 import type { BootSpec } from '../cpu-worker/boot.js';
 import type { VcpuResult, VcpuTask } from '../cpu-worker/vcpu.js';
 
@@ -36,13 +37,15 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     const task: VcpuTask = { cpu, cpus: config.cpus, memory, control: controlBuffer, bootTimeMs, boot: cpu === 0 ? config.boot : null };
     tasks.push(pool.run(task));
   }
+  const stopTicker = startTicker(control, config.cpus);
   let outcome: MachineOutcome;
   try {
     const result = await tasks[0];
     outcome = result ?? { error: 'the first vCPU returned no result', exitCode: 125 };
   } finally {
+    stopTicker();
     Atomics.store(control, Control.STATE, MachineState.SHUTTING_DOWN);
-    new Doorbells(control).ringAll(config.cpus);
+    ringAllDoorbells(control, config.cpus);
     await Promise.allSettled(tasks);
     await pool.destroy();
   }

@@ -1,25 +1,23 @@
+import { writeSync } from 'node:fs';
 import { Control } from './layout.js';
 
-/** Per-vCPU doorbells: an idle vCPU sleeps on its word; ringing bumps it and notifies. */
-export class Doorbells {
-  constructor(private readonly control: Int32Array) {}
-
-  ring(cpu: number): void {
-    Atomics.add(this.control, Control.DOORBELL_BASE + cpu, 1);
-    Atomics.notify(this.control, Control.DOORBELL_BASE + cpu);
+/**
+ * Per-vCPU doorbells: each vCPU waits in a host ppoll on its guest threads' fds and on an
+ * eventfd of its own, published in the control buffer. Ringing writes to that eventfd, which
+ * is an ordinary fd of this host process, so any thread may ring it.
+ */
+export function ringDoorbell(control: Int32Array, cpu: number): void {
+  const fd = Atomics.load(control, Control.DOORBELL_FD_BASE + cpu);
+  if (fd <= 0) return; // not created yet: the vCPU checks the machine state after creating it
+  const one = Buffer.alloc(8);
+  one.writeBigUInt64LE(1n);
+  try {
+    writeSync(fd, one);
+  } catch {
+    // EAGAIN: the counter is already non-zero, so the vCPU will wake anyway.
   }
+}
 
-  ringAll(cpus: number): void {
-    for (let cpu = 0; cpu < cpus; cpu++) this.ring(cpu);
-  }
-
-  /** The value to pass to wait(): read it before checking for work, so no ring is lost. */
-  ticket(cpu: number): number {
-    return Atomics.load(this.control, Control.DOORBELL_BASE + cpu);
-  }
-
-  /** Sleeps until the doorbell changes from ticket or timeoutMs passes (Infinity: forever). */
-  wait(cpu: number, ticket: number, timeoutMs: number): void {
-    Atomics.wait(this.control, Control.DOORBELL_BASE + cpu, ticket, timeoutMs);
-  }
+export function ringAllDoorbells(control: Int32Array, cpus: number): void {
+  for (let cpu = 0; cpu < cpus; cpu++) ringDoorbell(control, cpu);
 }

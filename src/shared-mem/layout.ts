@@ -29,10 +29,14 @@ export const Control = {
   POOL_GROWN: 4,
   /** Next pid/tid to hand out. atomic (Atomics.add). */
   NEXT_ID: 5,
-  /** One doorbell word per vCPU: a counter bumped and notified to wake that CPU. atomic. */
-  DOORBELL_BASE: 64,
+  /** Per vCPU: the host eventfd its run loop waits on besides guest fds (written to wake it). Written once by the vCPU. atomic. */
+  DOORBELL_FD_BASE: 64 + MAX_CPUS,
+  /** Per vCPU: 1 asks its running engine to stop at the next translation block (set by the ticker, cleared by cpu-worker/native/preempt.c). atomic. */
+  PREEMPT_REQUEST_BASE: 64 + 2 * MAX_CPUS,
+  /** Per vCPU: 1 while other threads wait for its CPU, so the ticker should preempt it. atomic. */
+  TICK_WANTED_BASE: 64 + 3 * MAX_CPUS,
   /** Frame bitmap: one bit per frame, set while the frame is in use. guarded by POOL_LOCK. */
-  FRAME_BITMAP_BASE: 64 + MAX_CPUS,
+  FRAME_BITMAP_BASE: 64 + 4 * MAX_CPUS,
 } as const;
 
 export const CONTROL_WORDS = Control.FRAME_BITMAP_BASE + MAX_POOL_BYTES / CHUNK_SIZE / 32;

@@ -89,7 +89,11 @@ function hostFileSize(hostFd: number): number {
  * (see engineFault), and keep at most ENGINE_REGION_LIMIT of them: Unicorn's cost of mapping
  * grows with the square of its region count. Any change to a VMA unmaps it from every engine.
  */
+let nextAddressSpaceId = 1;
+
 export class AddressSpace {
+  /** Names the address space in futex keys. */
+  readonly id = nextAddressSpaceId++;
   private vmas: Vma[] = [];
   /** Per engine, the VMAs it has mapped, oldest first. */
   private readonly engines = new Map<CpuBackend, Set<Vma>>();

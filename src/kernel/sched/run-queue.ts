@@ -1,0 +1,42 @@
+// The threads waiting for one vCPU, in the order Linux's scheduling classes would pick them:
+// real-time (SCHED_FIFO, SCHED_RR) by priority, then SCHED_OTHER and SCHED_BATCH, then
+// SCHED_IDLE; first come, first served within a rank.
+import type { Thread } from '../task.js';
+
+export const Policy = { OTHER: 0, FIFO: 1, RR: 2, BATCH: 3, IDLE: 5 } as const;
+
+/** Higher runs first: 1..99 for real-time priorities, 0 for normal threads, -1 for SCHED_IDLE. */
+export function rank(t: Thread): number {
+  if (t.policy === Policy.FIFO || t.policy === Policy.RR) return t.rtPriority;
+  return t.policy === Policy.IDLE ? -1 : 0;
+}
+
+export class RunQueue {
+  private readonly threads: Thread[] = [];
+
+  get size(): number {
+    return this.threads.length;
+  }
+
+  /** Adds t behind every thread of its rank (or in front of them, for a preempted FIFO thread). */
+  add(t: Thread, front = false): void {
+    const r = rank(t);
+    let i = front ? this.threads.findIndex((x) => rank(x) <= r) : this.threads.findIndex((x) => rank(x) < r);
+    if (i < 0) i = this.threads.length;
+    this.threads.splice(i, 0, t);
+  }
+
+  remove(t: Thread): void {
+    const i = this.threads.indexOf(t);
+    if (i >= 0) this.threads.splice(i, 1);
+  }
+
+  takeNext(): Thread | undefined {
+    return this.threads.shift();
+  }
+
+  /** The rank of the best waiting thread, or -Infinity. */
+  get topRank(): number {
+    return this.threads.length ? rank(this.threads[0]) : -Infinity;
+  }
+}

@@ -6,11 +6,12 @@ import { readdirSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GUEST_SRC, ROOT, haveMusl, native, scratchDir, starling } from './helpers.js';
 
-const programs = readdirSync(GUEST_SRC).filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2)).sort();
+const sources = readdirSync(GUEST_SRC).filter((f) => f.endsWith('.c') || f.endsWith('.cpp')).sort();
 const bin = scratchDir('bin');
-const compilers: Array<{ libc: string; cc: string; flags: string[] }> = [
-  { libc: 'glibc', cc: 'gcc', flags: ['-O1'] },
-  { libc: 'musl', cc: 'musl-gcc', flags: ['-O1', '-static'] },
+/** C programs build with both libcs; C++ ones with glibc's g++ only (musl-tools has no C++). */
+const compilers: Array<{ libc: string; cc: (src: string) => string | null; flags: string[] }> = [
+  { libc: 'glibc', cc: (src) => (src.endsWith('.cpp') ? 'g++' : 'gcc'), flags: ['-O1'] },
+  { libc: 'musl', cc: (src) => (src.endsWith('.cpp') ? null : 'musl-gcc'), flags: ['-O1', '-static'] },
 ];
 
 t.teardown(() => rmSync(bin, { recursive: true, force: true }));
@@ -19,10 +20,13 @@ for (const { libc, cc, flags } of compilers) {
   const skip = libc === 'musl' && !haveMusl ? 'musl-gcc is not installed (run npm run setup)' : false;
   t.test(`${libc} programs`, { skip }, (tt) => {
     mkdirSync(join(bin, libc));
-    for (const name of programs) {
+    for (const source of sources) {
+      const compiler = cc(source);
+      if (!compiler) continue;
+      const name = source.replace(/\.(c|cpp)$/, '');
       tt.test(name, (pt) => {
         const exe = join(bin, libc, name);
-        const cc_ = native(cc, [...flags, '-Wall', '-o', exe, join(GUEST_SRC, `${name}.c`), '-lm'], { cwd: ROOT });
+        const cc_ = native(compiler, [...flags, '-Wall', '-pthread', '-o', exe, join(GUEST_SRC, source), '-lm'], { cwd: ROOT });
         pt.equal(cc_.status, 0, `compiles: ${cc_.stderr}`);
         const hostScratch = scratchDir('native');
         const guestScratch = scratchDir('guest');

@@ -96,6 +96,14 @@ class Vcpu implements SyscallSink, SchedulerPort {
     this.rescheduleRequested = true;
   }
 
+  reprioritize(t: Thread): void {
+    if (t.state === 'runnable') {
+      this.runQueue.remove(t);
+      this.runQueue.add(t);
+    }
+    if (this.current && this.runQueue.topRank > rank(this.current)) this.requestReschedule();
+  }
+
   kill(t: Thread): void {
     this.runQueue.remove(t);
     this.blocked.delete(t);
@@ -314,7 +322,10 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
   let vcpu: Vcpu | null = null;
   const futexes = new FutexTable((t) => vcpu!.wake(t));
   const kernel = new WorkerKernel(task.cpu, task.cpus, task.memory, control, vfs, openStrace(boot?.strace ?? null),
-    task.bootTimeMs, futexes, { add: (t) => vcpu!.add(t), requestReschedule: () => vcpu!.requestReschedule(), kill: (t) => vcpu!.kill(t) });
+    task.bootTimeMs, futexes, {
+      add: (t) => vcpu!.add(t), requestReschedule: () => vcpu!.requestReschedule(),
+      reprioritize: (t) => vcpu!.reprioritize(t), kill: (t) => vcpu!.kill(t),
+    });
   vcpu = new Vcpu(kernel);
   if (!boot) {
     vcpu.run(null);

@@ -169,7 +169,6 @@ export const procSyscalls: SyscallEntry[] = [
   sys(218, 'set_tid_address', setTidAddress, ['ptr']),
   sys(273, 'set_robust_list', setRobustList, ['ptr', 'size']),
   sys(274, 'get_robust_list', getRobustList, ['int', 'ptr', 'ptr']),
-  sys(24, 'sched_yield', () => 0),
   sys(61, 'wait4', wait4, ['int', 'ptr', 'hex', 'ptr']),
   sys(247, 'waitid', waitid, ['int', 'int', 'ptr', 'hex', 'ptr']),
   sys(157, 'prctl', prctl, ['int', 'hex', 'hex', 'hex', 'hex']),

@@ -47,6 +47,8 @@ export interface SchedulerPort {
   add(t: Thread): void;
   /** The calling thread should give up the CPU once its syscall returns (sched_yield, a wake of a higher-ranked thread). */
   requestReschedule(): void;
+  /** A thread's policy or priority changed: re-sort it, and preempt the caller if it now ranks higher. */
+  reprioritize(t: Thread): void;
   /** Removes a thread that is not the caller from the CPU (exit_group, exec): it never runs again. */
   kill(t: Thread): void;
 }

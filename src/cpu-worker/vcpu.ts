@@ -18,6 +18,8 @@ import { openStandardStreams } from '../kernel/sys-file.js';
 import { execImage } from '../kernel/exec/exec.js';
 import { releaseThread } from '../kernel/sys-thread.js';
 import { RunQueue, rank, Policy } from '../kernel/sched/run-queue.js';
+import { RtThrottle } from '../kernel/sched/rt-throttle.js';
+import { restartRseqCriticalSection } from '../kernel/sys-sched.js';
 import { FutexTable } from '../kernel/futex-table.js';
 import { monotonicMs } from '../kernel/sys-time.js';
 import { bootFailure, type BootSpec } from './boot.js';
@@ -50,6 +52,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
   private current: Thread | null = null;
   private pending: Block | Leave | null = null;
   private rescheduleRequested = false;
+  private readonly rtThrottle = new RtThrottle();
   /** Wait statuses of processes that ended, by pid (the first program's is the machine's). */
   readonly ended = new Map<number, number>();
 
@@ -141,7 +144,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
     while (Atomics.load(control, Control.STATE) === MachineState.RUNNING) {
       if (untilPid !== null && this.ended.has(untilPid)) return;
       this.collectWakeups(this.runQueue.size > 0 ? 0 : this.nextDeadline());
-      const t = this.runQueue.takeNext();
+      const t = this.runQueue.takeNext(!this.rtThrottle.throttled(monotonicMs()) || !this.runQueue.hasNormal());
       if (t) this.runThread(t);
     }
   }
@@ -179,9 +182,14 @@ class Vcpu implements SyscallSink, SchedulerPort {
     this.rescheduleRequested = false;
     this.pending = null;
     const control = this.kernel.control;
-    Atomics.store(control, Control.TICK_WANTED_BASE + this.kernel.cpu, this.runQueue.size > 0 && t.policy !== Policy.FIFO ? 1 : 0);
+    // FIFO threads are not time-sliced, but the tick still watches them for RT throttling.
+    const realTime = rank(t) > 0;
+    const tick = this.runQueue.size > 0 && (t.policy !== Policy.FIFO || this.runQueue.hasNormal());
+    Atomics.store(control, Control.TICK_WANTED_BASE + this.kernel.cpu, tick ? 1 : 0);
+    const started = monotonicMs();
     const stop = engine.run();
     Atomics.store(control, Control.PREEMPT_REQUEST_BASE + this.kernel.cpu, 0);
+    if (realTime) this.rtThrottle.charge(monotonicMs() - started, monotonicMs());
     this.afterStop(t, engine, stop);
     if (t.state !== 'dead' && t.mm !== mm) this.retireAddressSpace(mm);
   }
@@ -256,6 +264,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
         else this.switchOut(t, engine, 'back'); // a reschedule was requested
         return;
       case 'preempted':
+        if (!restartRseqCriticalSection(t, engine)) return this.fatalSignal(t, SIG.SEGV, 'rseq abort handler signature mismatch');
         this.switchOut(t, engine, t.policy === Policy.FIFO ? 'front' : 'back');
         return;
       case 'fault':

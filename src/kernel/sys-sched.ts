@@ -3,6 +3,7 @@
 // threads migrate), rseq and getcpu.
 import { E, Errno } from './errno.js';
 import { Policy } from './sched/run-queue.js';
+import { Reg, type CpuBackend } from '../cpu-worker/backend.js';
 import { int, sys, type SyscallEntry, type SyscallHandler } from './syscall.js';
 import type { Thread } from './task.js';
 
@@ -204,6 +205,31 @@ export function publishRseqCpu(t: Thread, cpu: number): void {
   area.setUint32(4, cpu, true);
   t.mm.write(t.rseq.addr, new Uint8Array(area.buffer, 0, 8));
   t.mm.write(t.rseq.addr + 24, new Uint8Array(8)); // node_id 0, mm_cid 0
+}
+
+/**
+ * A thread preempted inside its rseq critical section resumes at the section's abort
+ * handler (Linux's rseq_ip_fixup), after the signature check; rseq_cs is cleared.
+ * Returns false when the signature does not match: Linux kills the thread with SIGSEGV.
+ */
+export function restartRseqCriticalSection(t: Thread, engine: CpuBackend): boolean {
+  if (!t.rseq) return true;
+  try {
+    const csP = t.mm.readU64(t.rseq.addr + 8);
+    if (!csP) return true;
+    const cs = new DataView(t.mm.read(csP, 32).buffer);
+    const start = Number(cs.getBigUint64(8, true)), length = Number(cs.getBigUint64(16, true));
+    const abort = Number(cs.getBigUint64(24, true));
+    const rip = engine.getReg(Reg.RIP);
+    t.mm.writeU64(t.rseq.addr + 8, 0);
+    if (rip < start || rip >= start + length) return true;
+    if (t.mm.readU32(abort - 4) !== t.rseq.sig) return false;
+    engine.setReg(Reg.RIP, abort);
+    return true;
+  } catch (e) {
+    if (e instanceof Errno) return false;
+    throw e;
+  }
 }
 
 const getcpu: SyscallHandler = (t, [cpuP, nodeP]) => {

@@ -31,8 +31,14 @@ export class RunQueue {
     if (i >= 0) this.threads.splice(i, 1);
   }
 
-  takeNext(): Thread | undefined {
-    return this.threads.shift();
+  /** The best waiting thread; with realTime false, the best one that is not real-time. */
+  takeNext(realTime = true): Thread | undefined {
+    const i = realTime ? 0 : this.threads.findIndex((t) => rank(t) <= 0);
+    return i < 0 ? undefined : this.threads.splice(i, 1)[0];
+  }
+
+  hasNormal(): boolean {
+    return this.threads.some((t) => rank(t) <= 0);
   }
 
   /** The rank of the best waiting thread, or -Infinity. */

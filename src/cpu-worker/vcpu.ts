@@ -55,6 +55,8 @@ class Vcpu implements SyscallSink, SchedulerPort {
   private readonly rtThrottle = new RtThrottle();
   /** Wait statuses of processes that ended, by pid (the first program's is the machine's). */
   readonly ended = new Map<number, number>();
+  /** Processes living on this vCPU, by pid. */
+  private readonly processes = new Map<number, Process>();
 
   constructor(readonly kernel: WorkerKernel) {
     this.table = buildSyscallTable();
@@ -83,6 +85,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
   // ---- SchedulerPort ----
 
   add(t: Thread): void {
+    if (!this.processes.has(t.process.pid)) this.adopt(t.process);
     t.state = 'runnable';
     this.runQueue.add(t);
     if (this.current && rank(t) > rank(this.current)) this.requestReschedule();
@@ -126,7 +129,9 @@ class Vcpu implements SyscallSink, SchedulerPort {
     return engine;
   }
 
+  /** A process stops using mm (exit, exec); the last user's departure frees it. */
   private retireAddressSpace(mm: AddressSpace): void {
+    if (--mm.users > 0) return;
     const engine = this.engines.get(mm);
     if (engine) {
       mm.detach(engine);
@@ -313,9 +318,35 @@ class Vcpu implements SyscallSink, SchedulerPort {
     p.exitStatus = status;
     this.retireAddressSpace(p.mm);
     p.files.closeAll();
+    if (p.vforkParent) {
+      this.wake(p.vforkParent);
+      p.vforkParent = null;
+    }
+    const init = this.processes.get(INIT_PID);
+    for (const child of p.children) {
+      child.parent = init ?? null;
+      child.ppid = init ? INIT_PID : 0;
+      init?.children.add(child);
+    }
+    p.children.clear();
+    this.processes.delete(p.pid);
     this.ended.set(p.pid, status);
+    const parent = p.parent;
+    if (!parent) return;
+    // A parent that ignores SIGCHLD (or sets SA_NOCLDWAIT) leaves no zombie behind.
+    const action = parent.sigactions.get(SIGCHLD);
+    if (action && (action.handler === SIG_IGN || action.flags & SA_NOCLDWAIT)) parent.children.delete(p);
+    for (const waiter of [...parent.childWaiters]) this.wake(waiter);
+  }
+
+  /** Registers a process that lives on this vCPU. */
+  adopt(p: Process): void {
+    this.processes.set(p.pid, p);
   }
 }
+
+const INIT_PID = 1;
+const SIGCHLD = 17, SIG_IGN = 1, SA_NOCLDWAIT = 2;
 
 function openStrace(spec: BootSpec['strace']): Strace | null {
   if (!spec) return null;
@@ -333,7 +364,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
   const kernel = new WorkerKernel(task.cpu, task.cpus, task.memory, control, vfs, openStrace(boot?.strace ?? null),
     task.bootTimeMs, futexes, {
       add: (t) => vcpu!.add(t), requestReschedule: () => vcpu!.requestReschedule(),
-      reprioritize: (t) => vcpu!.reprioritize(t), kill: (t) => vcpu!.kill(t),
+      reprioritize: (t) => vcpu!.reprioritize(t), kill: (t) => vcpu!.kill(t), wake: (t) => vcpu!.wake(t),
     });
   vcpu = new Vcpu(kernel);
   if (!boot) {

@@ -117,6 +117,14 @@ export class FdTable {
     e.file.unref();
   }
 
+  /** fork: the same open file descriptions under the same numbers, FD_CLOEXEC included. */
+  fork(): FdTable {
+    const copy = new FdTable();
+    copy.limit = this.limit;
+    for (const [fd, e] of this.entries) copy.entries.set(fd, { file: e.file.ref(), cloexec: e.cloexec });
+    return copy;
+  }
+
   closeOnExec(): void {
     for (const [fd, e] of [...this.entries]) if (e.cloexec) this.close(fd);
   }

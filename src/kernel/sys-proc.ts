@@ -2,8 +2,8 @@
 import { Reg } from '../cpu-worker/backend.js';
 import { E, Errno } from './errno.js';
 import { execImage } from './exec/exec.js';
-import { int, leave, sys, type SyscallEntry, type SyscallHandler } from './syscall.js';
-import type { Thread } from './task.js';
+import { block, int, leave, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import type { Process, Thread } from './task.js';
 
 /** A NULL-terminated array of string pointers (argv, envp). */
 function readStringArray(t: Thread, addr: number): string[] {
@@ -86,20 +86,80 @@ const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000
 const __WNOTHREAD = 0x20000000, __WALL = 0x40000000, __WCLONE = 0x80000000;
 const WAIT4_OPTIONS = WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE;
 const WAITID_OPTIONS = WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE;
-const P_ALL = 0, P_PIDFD = 3;
+const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
+const SIGCHLD = 17;
 
-/** Until fork lands a process has no children, so every valid wait is ECHILD. */
-const wait4: SyscallHandler = (_t, [, , options]) => {
-  if (int(options) & ~WAIT4_OPTIONS) throw new Errno(E.EINVAL);
-  throw new Errno(E.ECHILD);
+/** Which children a wait addresses, as Linux's wait4 pid argument says. */
+function selects(parent: Process, child: Process, pid: number, options: number): boolean {
+  const cloneChild = child.exitSignal !== SIGCHLD;
+  if (!(options & __WALL) && cloneChild !== ((options & __WCLONE) !== 0)) return false;
+  if (pid > 0) return child.pid === pid;
+  if (pid === -1) return true;
+  return child.pgid === (pid === 0 ? parent.pgid : -pid);
+}
+
+/**
+ * The common part of wait4 and waitid: reap (or, with WNOWAIT, only look at) an ended child;
+ * ECHILD without a matching child; 0 with WNOHANG; otherwise park until a child ends.
+ */
+function waitForChild(t: Thread, pid: number, options: number, report: (child: Process) => number): SyscallResult {
+  const p = t.process;
+  const attempt = (): SyscallResult => {
+    const matching = [...p.children].filter((c) => selects(p, c, pid, options));
+    if (matching.length === 0) return -E.ECHILD;
+    const ended = matching.find((c) => c.exitStatus !== null && c.threads.size === 0);
+    if (ended) {
+      const r = report(ended);
+      if (!(options & WNOWAIT)) p.children.delete(ended);
+      return r;
+    }
+    if (options & WNOHANG) return 0;
+    p.childWaiters.add(t);
+    return block({ kind: 'event' }, () => {
+      p.childWaiters.delete(t);
+      return attempt();
+    });
+  };
+  return attempt();
+}
+
+const wait4: SyscallHandler = (t, [pidArg, statusP, optionsArg, rusageP]) => {
+  const options = int(optionsArg);
+  if (options & ~WAIT4_OPTIONS) throw new Errno(E.EINVAL);
+  return waitForChild(t, int(pidArg), options | WEXITED, (child) => {
+    if (statusP) t.mm.writeU32(statusP, child.exitStatus!);
+    if (rusageP) t.mm.write(rusageP, new Uint8Array(144));
+    return child.pid;
+  });
 };
 
-const waitid: SyscallHandler = (_t, [idtype, , , options]) => {
-  const o = int(options);
-  if (o & ~WAITID_OPTIONS || !(o & (WEXITED | WUNTRACED | WCONTINUED)) || int(idtype) < P_ALL || int(idtype) > P_PIDFD) {
+const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+
+const waitid: SyscallHandler = (t, [idtype, id, infoP, optionsArg, rusageP]) => {
+  const options = int(optionsArg), type = int(idtype);
+  if (options & ~WAITID_OPTIONS || !(options & (WEXITED | WUNTRACED | WCONTINUED)) || type < P_ALL || type > P_PIDFD) {
     throw new Errno(E.EINVAL);
   }
-  throw new Errno(E.ECHILD);
+  if (type === P_PIDFD) throw new Errno(E.EINVAL); // pidfds are not implemented
+  const pid = type === P_ALL ? -1 : type === P_PID ? int(id) : -int(id);
+  if (type === P_PGID && int(id) === 0) return waitid(t, [P_PGID, t.process.pgid, infoP, optionsArg, rusageP, 0]);
+  let reported = false;
+  const r = waitForChild(t, pid, options, (child) => {
+    reported = true;
+    const status = child.exitStatus!;
+    const signal = status & 0x7f;
+    const info = new DataView(new ArrayBuffer(128));
+    info.setInt32(0, SIGCHLD, true);
+    info.setInt32(8, signal === 0 ? CLD_EXITED : status & 0x80 ? CLD_DUMPED : CLD_KILLED, true);
+    info.setInt32(16, child.pid, true);
+    info.setInt32(24, signal === 0 ? (status >> 8) & 0xff : signal, true);
+    if (infoP) t.mm.write(infoP, new Uint8Array(info.buffer));
+    if (rusageP) t.mm.write(rusageP, new Uint8Array(144));
+    return 0;
+  });
+  // With WNOHANG and nothing ended, Linux zeroes si_pid (and si_signo) before returning 0.
+  if (r === 0 && !reported && infoP && options & WNOHANG) t.mm.write(infoP, new Uint8Array(128));
+  return r;
 };
 
 const PR = {

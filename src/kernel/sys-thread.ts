@@ -1,10 +1,10 @@
-// Threads: clone and clone3 for new threads of the caller's process, exit and exit_group, and
-// what a dying thread does for its joiners and its robust futexes.
+// clone, clone3, fork and vfork (new threads of the caller's process, or new processes),
+// exit and exit_group, and what a dying thread does for its joiners and its robust futexes.
 import { Reg } from '../cpu-worker/backend.js';
 import { E, Errno } from './errno.js';
 import { futexKey } from './sys-futex.js';
-import { leave, sys, type SyscallEntry, type SyscallHandler } from './syscall.js';
-import { Thread } from './task.js';
+import { block, leave, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import { Process, Thread } from './task.js';
 
 const CLONE = {
   VM: 0x100, FS: 0x200, FILES: 0x400, SIGHAND: 0x800, PIDFD: 0x1000, PTRACE: 0x2000, VFORK: 0x4000,
@@ -36,23 +36,36 @@ function checkFlags(a: CloneArgs): void {
   if (f & CLONE.PIDFD && f & CLONE.DETACHED) throw new Errno(E.EINVAL);
 }
 
-function cloneThread(t: Thread, a: CloneArgs): number {
+/** Flags a new process may carry (fork, vfork, posix_spawn's clone3, -d's clone). */
+const PROCESS_FLAGS = CLONE.VM | CLONE.VFORK | CLONE.SETTLS | CLONE.PARENT_SETTID | CLONE.CHILD_CLEARTID | CLONE.CHILD_SETTID | CLONE.SYSVSEM | CLONE.DETACHED;
+
+function cloneAny(t: Thread, a: CloneArgs): SyscallResult {
   checkFlags(a);
-  if ((a.flags & THREAD_FLAGS) !== THREAD_FLAGS || a.flags & ~(THREAD_FLAGS | THREAD_OPTIONAL | CSIGNAL)) {
-    // fork, vfork and threads that do not share everything arrive with the processes work.
-    t.kernel.warnOnce(`clone:${a.flags.toString(16)}`, `clone with flags 0x${a.flags.toString(16)} (a new process) is not implemented yet: returning ENOSYS`);
-    return -E.ENOSYS;
+  if (a.flags & CLONE.THREAD) {
+    if ((a.flags & THREAD_FLAGS) !== THREAD_FLAGS || a.flags & ~(THREAD_FLAGS | THREAD_OPTIONAL)) return unsupported(t, a.flags);
+    return cloneThread(t, a);
   }
-  const k = t.kernel, p = t.process, engine = t.engine!;
-  const tid = k.allocateId();
-  const child = new Thread(tid, p, t.name);
+  if (a.flags & ~PROCESS_FLAGS) return unsupported(t, a.flags);
+  return cloneProcess(t, a);
+}
+
+/** Sharing combinations Linux allows but Starling does not model yet (e.g. CLONE_FILES without a thread). */
+function unsupported(t: Thread, flags: number): number {
+  t.kernel.warnOnce(`clone:${flags.toString(16)}`, `clone with flags 0x${flags.toString(16)} is not implemented yet: returning ENOSYS`);
+  return -E.ENOSYS;
+}
+
+/** A new thread of t's, starting from a copy of t's registers just after the syscall. */
+function spawnThread(t: Thread, process: Process, tid: number, a: CloneArgs): Thread {
+  const engine = t.engine!;
+  const child = new Thread(tid, process, t.name);
   child.policy = t.policy;
   child.rtPriority = t.rtPriority;
   child.nice = t.nice;
   child.affinity = t.affinity;
   child.sigmask = t.sigmask;
   if (a.flags & CLONE.CHILD_CLEARTID) child.clearChildTid = a.childTid;
-  if (a.flags & CLONE.CHILD_SETTID) t.mm.writeU32(a.childTid, tid);
+  if (a.flags & CLONE.CHILD_SETTID) process.mm.writeU32(a.childTid, tid);
   if (a.flags & CLONE.PARENT_SETTID) t.mm.writeU32(a.parentTid, tid);
   // Inside the syscall hook the engine holds the caller's registers with RIP at the syscall
   // instruction: the child starts from a copy of them, just after it.
@@ -63,13 +76,53 @@ function cloneThread(t: Thread, a: CloneArgs): number {
     rsp: a.stack || engine.getReg(Reg.RSP),
     fsBase: a.flags & CLONE.SETTLS ? a.tls : null,
   };
-  p.threads.add(child);
-  k.scheduler.add(child);
+  process.threads.add(child);
+  return child;
+}
+
+function cloneThread(t: Thread, a: CloneArgs): number {
+  const tid = t.kernel.allocateId();
+  t.kernel.scheduler.add(spawnThread(t, t.process, tid, a));
   return tid;
 }
 
+/**
+ * A new process: a copy of the caller's memory (or, with CLONE_VM, the same memory, as vfork
+ * and posix_spawn use it until the child execs), descriptors, working directory, signal
+ * dispositions and limits. With CLONE_VFORK the caller waits until the child execs or exits.
+ */
+function cloneProcess(t: Thread, a: CloneArgs): SyscallResult {
+  const k = t.kernel, p = t.process;
+  const pid = k.allocateId();
+  let mm = p.mm;
+  if (a.flags & CLONE.VM) mm.users++;
+  else mm = mm.fork();
+  const child = new Process(k, pid, p.pid, mm, p.files.fork(), { ...p.fs });
+  child.parent = p;
+  child.pgid = p.pgid;
+  child.sid = p.sid;
+  child.exitSignal = a.exitSignal;
+  child.exePath = p.exePath;
+  child.cmdline = p.cmdline;
+  for (const [sig, action] of p.sigactions) child.sigactions.set(sig, { ...action });
+  for (const [res, limit] of p.rlimits) child.rlimits.set(res, { ...limit });
+  p.children.add(child);
+  const thread = spawnThread(t, child, pid, a);
+  thread.rseq = t.rseq;
+  thread.robustList = t.robustList;
+  k.scheduler.add(thread);
+  if (!(a.flags & CLONE.VFORK)) return pid;
+  child.vforkParent = t;
+  return block({ kind: 'event' }, () => pid);
+}
+
 const clone: SyscallHandler = (t, [flags, stack, parentTid, childTid, tls]) =>
-  cloneThread(t, { flags: flags & ~CSIGNAL, exitSignal: flags & CSIGNAL, stack, parentTid, childTid, tls });
+  cloneAny(t, { flags: flags & ~CSIGNAL, exitSignal: flags & CSIGNAL, stack, parentTid, childTid, tls });
+
+const SIGCHLD = 17;
+const fork: SyscallHandler = (t) => cloneAny(t, { flags: 0, exitSignal: SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 });
+const vfork: SyscallHandler = (t) =>
+  cloneAny(t, { flags: CLONE.VM | CLONE.VFORK, exitSignal: SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 });
 
 const CLONE_ARGS_SIZE_VER0 = 64;
 const PAGE = 4096;
@@ -85,7 +138,7 @@ const clone3: SyscallHandler = (t, [argsP, size]) => {
   if (exitSignal & ~CSIGNAL || (flags & (CLONE.THREAD | CLONE.PARENT) && exitSignal)) throw new Errno(E.EINVAL);
   if ((stack === 0) !== (stackSize === 0)) throw new Errno(E.EINVAL);
   if (u64(64) || u64(72)) throw new Errno(E.EINVAL); // set_tid needs PID namespaces
-  return cloneThread(t, { flags, exitSignal, stack: stack ? stack + stackSize : 0, parentTid: u64(24), childTid: u64(16), tls: u64(56) });
+  return cloneAny(t, { flags, exitSignal, stack: stack ? stack + stackSize : 0, parentTid: u64(24), childTid: u64(16), tls: u64(56) });
 };
 
 const FUTEX_WAITERS = 0x80000000, FUTEX_OWNER_DIED = 0x40000000, FUTEX_TID_MASK = 0x3fffffff;
@@ -148,6 +201,8 @@ const exitGroup: SyscallHandler = (t, [status]) => {
 export const threadSyscalls: SyscallEntry[] = [
   sys(56, 'clone', clone, ['hex', 'ptr', 'ptr', 'ptr', 'ptr']),
   sys(435, 'clone3', clone3, ['ptr', 'size']),
+  sys(57, 'fork', fork),
+  sys(58, 'vfork', vfork),
   sys(60, 'exit', exit, ['int'], 'none'),
   sys(231, 'exit_group', exitGroup, ['int'], 'none'),
 ];

@@ -29,7 +29,9 @@ export type Wait =
   | { kind: 'fd'; hostFd: number; events: number; deadline?: number }
   | { kind: 'sleep'; deadline: number }
   /** Woken by FutexTable.wake (waiter.woken), or at the deadline. */
-  | { kind: 'futex'; waiter: FutexWaiter; deadline?: number };
+  | { kind: 'futex'; waiter: FutexWaiter; deadline?: number }
+  /** Woken by SchedulerPort.wake when what it waits for happens (a child's exit, a vfork child's exec). */
+  | { kind: 'event'; deadline?: number };
 
 /** The thread leaves the engine without a return value: it exited, or exec replaced its image. */
 export interface Leave {

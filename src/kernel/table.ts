@@ -11,9 +11,10 @@ import { signalSyscalls } from './sys-signal.js';
 import { schedSyscalls } from './sys-sched.js';
 import { futexSyscalls } from './sys-futex.js';
 import { threadSyscalls } from './sys-thread.js';
+import { pipeSyscalls } from './sys-pipe.js';
 
 export function buildSyscallTable(): SyscallTable {
   return new SyscallTable([
-    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls, schedSyscalls, futexSyscalls, threadSyscalls,
+    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls, schedSyscalls, futexSyscalls, threadSyscalls, pipeSyscalls,
   ]);
 }

@@ -51,6 +51,8 @@ export interface SchedulerPort {
   reprioritize(t: Thread): void;
   /** Removes a thread that is not the caller from the CPU (exit_group, exec): it never runs again. */
   kill(t: Thread): void;
+  /** Ends the wait of a thread parked on an event wait (wait4, vfork). */
+  wake(t: Thread): void;
 }
 
 /** Per-process filesystem context (CLONE_FS shares it). */
@@ -70,6 +72,14 @@ export class Process {
   cmdline: string[] = [];
   /** Wait status once the process has exited. */
   exitStatus: number | null = null;
+  parent: Process | null = null;
+  readonly children = new Set<Process>();
+  /** Signal sent to the parent when this process ends (SIGCHLD for fork; 0 for clone without one). */
+  exitSignal = 17;
+  /** Threads of this process parked in wait4/waitid until a child changes state. */
+  readonly childWaiters = new Set<Thread>();
+  /** A vfork parent thread, suspended until this child execs or exits. */
+  vforkParent: Thread | null = null;
   pgid: number;
   sid: number;
   /** PR_SET_DUMPABLE. */

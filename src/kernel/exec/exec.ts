@@ -20,4 +20,9 @@ export function execImage(t: Thread, path: string, argv: string[], envp: string[
   t.rseq = null;
   t.name = (path.split('/').pop() ?? path).slice(0, 15);
   t.startRegisters = { rip: image.entry, rsp: image.stackPointer };
+  // A vfork parent waits for exactly this: its child no longer uses its memory.
+  if (p.vforkParent) {
+    t.kernel.scheduler.wake(p.vforkParent);
+    p.vforkParent = null;
+  }
 }

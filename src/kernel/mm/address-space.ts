@@ -32,6 +32,8 @@ class Extent {
   constructor(readonly offset: number, readonly frames: number, public livePages: number) {}
 }
 
+const HOST_MINCORE = 27;
+
 /** What a caller asks to map. */
 export interface VmaSpec {
   start: number;
@@ -99,6 +101,8 @@ export class AddressSpace {
   private readonly engines = new Map<CpuBackend, Set<Vma>>();
   brkStart = 0;
   brk = 0;
+  /** Processes using this address space (vfork's child shares its parent's until it execs). */
+  users = 1;
 
   constructor(readonly pool: FramePool, private readonly poolAddress: number) {}
 
@@ -265,6 +269,51 @@ export class AddressSpace {
     mapped.add(v);
     engine.map(v.start, v.end - v.start, enginePerms(v.prot), this.hostAddress(v, v.start));
     return true;
+  }
+
+  /**
+   * fork: a new address space with the same mappings. Shared mappings share their pool
+   * pages; private ones get pages of their own, holding a copy of every page the parent has
+   * touched (found with the host's mincore), so untouched memory stays untouched.
+   */
+  fork(): AddressSpace {
+    const child = new AddressSpace(this.pool, this.poolAddress);
+    child.brkStart = this.brkStart;
+    child.brk = this.brk;
+    const mem = new Uint8Array(this.pool.memory);
+    for (const v of this.vmas) {
+      const copy: Vma = { ...v, file: v.file?.ref() ?? null };
+      if (v.extent && v.shared) {
+        v.extent.livePages += (v.end - v.start) / PAGE_SIZE;
+      } else if (v.extent) {
+        child.reserveBacking(copy);
+        child.fill(copy, copy.start, copy.end);
+        const from = this.hostAddress(v, v.start) - this.poolAddress, to = child.hostAddress(copy, copy.start) - this.poolAddress;
+        for (const [offset, len] of this.residentRuns(v)) mem.copyWithin(to + offset, from + offset, from + offset + len);
+      }
+      child.vmas.push(copy);
+    }
+    return child;
+  }
+
+  /** Byte runs of v that the host has in memory (touched pages), relative to v.start. */
+  private residentRuns(v: Vma): Array<[number, number]> {
+    const pages = (v.end - v.start) / PAGE_SIZE;
+    const runs: Array<[number, number]> = [];
+    const window = 1 << 18;
+    for (let first = 0; first < pages; first += window) {
+      const n = Math.min(window, pages - first);
+      const vec = scratch.bounce(n);
+      const r = hostSyscall(HOST_MINCORE, this.hostAddress(v, v.start + first * PAGE_SIZE), n * PAGE_SIZE, vec.address);
+      for (let i = 0; i < n; i++) {
+        if (r >= 0 && !(vec.view[i] & 1)) continue;
+        const at = (first + i) * PAGE_SIZE;
+        const last = runs[runs.length - 1];
+        if (last && last[0] + last[1] === at) last[1] += PAGE_SIZE;
+        else runs.push([at, PAGE_SIZE]);
+      }
+    }
+    return runs;
   }
 
   /** Releases every mapping (process exit or exec). */

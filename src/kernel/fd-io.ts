@@ -164,6 +164,12 @@ export function hostReadv(file: OpenFile, spans: Spans, pos?: number): number {
 }
 
 export function hostWritev(file: OpenFile, spans: Spans, pos?: number): number {
+  const r = writeSpans(file, spans, pos);
+  if (r > 0) file.onWritten?.();
+  return r;
+}
+
+function writeSpans(file: OpenFile, spans: Spans, pos?: number): number {
   const fd = file.hostFd;
   if (pos === undefined && fileType(file) === S.IFSOCK && spans.length) {
     return hostSyscall(HostNrExtra.sendmsg, fd, putMsghdr(spans), MSG_DONTWAIT | MSG_NOSIGNAL);

@@ -24,6 +24,8 @@ export class OpenFile {
   private refs = 1;
   /** Read position of a synthetic directory (entries already returned). */
   dirPosition = 0;
+  /** For a writable synthetic file (/proc/PID/comm): applies what was written. */
+  onWritten: (() => void) | null = null;
 
   constructor(
     readonly hostFd: number,

@@ -1,7 +1,7 @@
 // open(2) on a resolved path: host objects (the final openat with O_NOFOLLOW from the parent's
 // fd), synthetic files (a memfd filled now), synthetic directories, whitelisted devices, and
 // /proc/PID/fd links (a fresh open of the same object through the host's /proc).
-import { writeSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { E, Errno } from '../errno.js';
 import { O, OpenFile } from '../files.js';
 import { hostSyscall, HostNr } from '../host/libc.js';
@@ -158,10 +158,15 @@ function openSynth(env: OpenEnv, r: Resolved, node: SynthNode | undefined, inten
       const fd = check(hostSyscall(HostNr.fcntl, env.emptyDirFd, F_DUPFD_CLOEXEC, 0));
       return env.rememberDirectory(new OpenFile(fd, openFileFlags(flags), r.path, listDir(node)), node);
     }
-    case 'file':
+    case 'file': {
       if (flags & O.DIRECTORY) throw new Errno(E.ENOTDIR);
-      if (intent.write || flags & O.TRUNC) throw new Errno(E.EACCES);
-      return new OpenFile(contentFd(node.content(), node.perm), openFileFlags(flags), r.path);
+      const store = node.store;
+      if ((intent.write || flags & O.TRUNC) && !store) throw new Errno(E.EACCES);
+      const fd = contentFd(flags & O.TRUNC ? '' : node.content(), node.perm);
+      const file = new OpenFile(fd, openFileFlags(flags), r.path);
+      if (intent.write && store) file.onWritten = () => store(readAllFd(fd));
+      return file;
+    }
     case 'device': {
       const fd = check(hostSyscall(HostNr.openat, AT.FDCWD, cName(node.hostPath), hostFlagsOf(flags) & ~O.CREAT));
       return new OpenFile(fd, openFileFlags(flags), r.path);
@@ -189,6 +194,19 @@ function reopenFile(env: OpenEnv, t: Thread, file: OpenFile, intent: Intent, raw
 }
 
 /** A host memfd holding content, positioned at 0, so read, lseek, fstat and mmap just work. */
+/** The whole content of a (small, synthetic) file. */
+function readAllFd(fd: number): Uint8Array {
+  const chunks: Buffer[] = [];
+  for (let pos = 0; ; ) {
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, pos);
+    if (n <= 0) break;
+    chunks.push(buf.subarray(0, n));
+    pos += n;
+  }
+  return Buffer.concat(chunks);
+}
+
 export function contentFd(content: string | Uint8Array, perm: number): number {
   const fd = check(hostSyscall(HostNrExtra.memfd_create, cName('starling-synthetic'), MFD_CLOEXEC));
   try {

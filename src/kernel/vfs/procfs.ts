@@ -4,7 +4,7 @@ import { CHUNK_SIZE, PAGE_SIZE } from '../../shared-mem/layout.js';
 import { UNAME } from '../sys-info.js';
 import { monotonicMs } from '../sys-time.js';
 import type { Process, Thread } from '../task.js';
-import { decimalName, dynamicDir, file, link, staticDir, unionDir, type SynthDir, type SynthNode } from './synthetic.js';
+import { decimalName, dynamicDir, file, link, staticDir, unionDir, writableFile, type SynthDir, type SynthNode } from './synthetic.js';
 
 /** The processes /proc shows; the process table belongs to the lead's process code. */
 export interface ProcessDirectory {
@@ -68,7 +68,7 @@ function processDir(ctx: ProcContext, p: Process, viewer: Thread): SynthDir {
     root: () => link(() => '/'),
     maps: () => file(() => maps(p)),
     fd: () => fdDir(p),
-    comm: () => file(() => `${mainThread(p)?.name ?? ''}\n`, 0o644),
+    comm: () => commFile(mainThread(p)),
     cmdline: () => file(() => p.cmdline.map((a) => `${a}\0`).join('')),
     status: () => file(() => status(p, mainThread(p), viewer, ctx.cpus)),
     stat: () => file(() => stat(p, mainThread(p), viewer, cpu)),
@@ -79,7 +79,7 @@ function processDir(ctx: ProcContext, p: Process, viewer: Thread): SynthDir {
       (name) => {
         const th = [...p.threads].find((x) => String(x.tid) === name);
         return th && staticDir({
-          comm: () => file(() => `${th.name}\n`, 0o644),
+          comm: () => commFile(th),
           stat: () => file(() => stat(p, th, viewer, cpu)),
           status: () => file(() => status(p, th, viewer, ctx.cpus)),
         });
@@ -223,4 +223,13 @@ function procStat(cpus: number, bootTimeMs: number, processes: number): string {
   for (let i = 0; i < cpus; i++) out += `cpu${i}${zeros}\n`;
   const btime = Math.floor((Date.now() - uptimeSeconds(bootTimeMs) * 1000) / 1000);
   return `${out}intr 0\nctxt 0\nbtime ${btime}\nprocesses ${processes}\nprocs_running 1\nprocs_blocked 0\n`;
+}
+
+/** /proc/PID/comm and /proc/PID/task/TID/comm: reading gives the name, writing sets it (15 bytes at most, as PR_SET_NAME). */
+function commFile(th: Thread | undefined) {
+  return writableFile(() => `${th?.name ?? ''}\n`, (bytes) => {
+    if (!th) return;
+    const nul = bytes.indexOf(0);
+    th.name = Buffer.from(bytes.subarray(0, Math.min(nul < 0 ? bytes.length : nul, 15))).toString('latin1');
+  });
 }

@@ -16,6 +16,8 @@ export interface SynthFile {
   readonly perm: number;
   /** The bytes, as a byte string or raw bytes. */
   content(): string | Uint8Array;
+  /** Takes the file's new contents after each write; files without it cannot be opened for writing. */
+  store?(bytes: Uint8Array): void;
 }
 
 /** A symlink resolved in guest terms, like any symlink on disk. */
@@ -39,6 +41,8 @@ export interface SynthDevice {
 export type SynthNode = SynthDir | SynthFile | SynthLink | SynthFdLink | SynthDevice;
 
 export const file = (content: () => string | Uint8Array, perm = 0o444): SynthFile => ({ kind: 'file', perm, content });
+export const writableFile = (content: () => string | Uint8Array, store: (bytes: Uint8Array) => void): SynthFile =>
+  ({ kind: 'file', perm: 0o644, content, store });
 export const link = (target: () => string): SynthLink => ({ kind: 'link', target });
 
 /** A directory whose children are known up front (each built only when looked up). */

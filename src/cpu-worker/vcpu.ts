@@ -23,6 +23,7 @@ import { restartRseqCriticalSection } from '../kernel/sys-sched.js';
 import { FutexTable } from '../kernel/futex-table.js';
 import { monotonicMs } from '../kernel/sys-time.js';
 import { bootFailure, type BootSpec } from './boot.js';
+import { bit, deliverPending, hasDeliverable, RestartDecision, returnFromSignal, SA, sendSignal, SIG, SIG_IGN, type SigInfo } from '../kernel/signals.js';
 import { EventWaiter } from './event-waiter.js';
 import { addressOf } from '../kernel/host/libc.js';
 
@@ -39,7 +40,6 @@ export interface VcpuTask {
 /** What a vCPU task resolves to: the first program's wait status, or null for the others. */
 export type VcpuResult = { status: number } | { error: string; exitCode: number } | null;
 
-const SIG = { ILL: 4, TRAP: 5, FPE: 8, SEGV: 11 } as const;
 
 class Vcpu implements SyscallSink, SchedulerPort {
   private readonly table: SyscallTable;
@@ -56,7 +56,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
   /** Wait statuses of processes that ended, by pid (the first program's is the machine's). */
   readonly ended = new Map<number, number>();
   /** Processes living on this vCPU, by pid. */
-  private readonly processes = new Map<number, Process>();
+  private readonly residents = new Map<number, Process>();
 
   constructor(readonly kernel: WorkerKernel) {
     this.table = buildSyscallTable();
@@ -70,10 +70,12 @@ class Vcpu implements SyscallSink, SchedulerPort {
     const t = this.current!;
     const r = dispatch(this.table, t, frame.nr, frame.args);
     if (typeof r !== 'number') {
+      if (r.kind === 'block') t.parkedNr = frame.nr;
       this.pending = r;
       return null;
     }
-    if (this.rescheduleRequested) t.engine!.stopFromHook();
+    // Leave the engine so that a reschedule happens, or a signal is delivered, right away.
+    if (this.rescheduleRequested || hasDeliverable(t)) t.engine!.stopFromHook();
     return r;
   }
 
@@ -85,7 +87,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
   // ---- SchedulerPort ----
 
   add(t: Thread): void {
-    if (!this.processes.has(t.process.pid)) this.adopt(t.process);
+    if (!this.residents.has(t.process.pid)) this.adopt(t.process);
     t.state = 'runnable';
     this.runQueue.add(t);
     if (this.current && rank(t) > rank(this.current)) this.requestReschedule();
@@ -179,11 +181,20 @@ class Vcpu implements SyscallSink, SchedulerPort {
   private runThread(t: Thread): void {
     const mm = t.mm;
     const engine = this.switchIn(t);
+    let restart: RestartDecision | null = null;
     if (t.parked) {
       const parked = t.parked;
       t.parked = null;
-      if (!this.settle(t, engine, resume(t, parked.resume))) return;
+      if (t.signalInterrupt) {
+        parked.cancel?.();
+        restart = new RestartDecision(engine, !NOT_RESTARTABLE.has(t.parkedNr), t.parkedNr);
+      } else if (!this.settle(t, engine, resume(t, parked.resume))) {
+        return;
+      }
     }
+    t.signalInterrupt = false;
+    const delivery = deliverPending(t, engine, restart);
+    if (delivery.kind === 'fatal') return this.fatalSignal(t, delivery.status, `killed by signal ${delivery.status}`);
     this.rescheduleRequested = false;
     this.pending = null;
     const control = this.kernel.control;
@@ -253,6 +264,14 @@ class Vcpu implements SyscallSink, SchedulerPort {
       this.switchOut(t, engine, 'park');
       return false;
     }
+    if (r.why === 'sigreturn') {
+      if (!returnFromSignal(t, engine)) {
+        this.fatalSignal(t, SIG.SEGV, 'bad signal frame');
+        return false;
+      }
+      this.switchOut(t, engine, 'front');
+      return false;
+    }
     if (r.why === 'exec') {
       this.killSiblings(t);
       this.switchOut(t, engine, 'front');
@@ -266,20 +285,35 @@ class Vcpu implements SyscallSink, SchedulerPort {
     switch (stop.kind) {
       case 'trap':
         if (this.pending) this.settle(t, engine, this.pending);
-        else this.switchOut(t, engine, 'back'); // a reschedule was requested
+        else this.switchOut(t, engine, hasDeliverable(t) ? 'front' : 'back'); // a reschedule or a signal
         return;
       case 'preempted':
         if (!restartRseqCriticalSection(t, engine)) return this.fatalSignal(t, SIG.SEGV, 'rseq abort handler signature mismatch');
         this.switchOut(t, engine, t.policy === Policy.FIFO ? 'front' : 'back');
         return;
-      case 'fault':
-        return this.fatalSignal(t, SIG.SEGV, `segmentation fault at 0x${stop.addr.toString(16)} (${stop.access})`);
+      case 'fault': {
+        const code = stop.mapped || t.mm.findVma(stop.addr) ? SEGV_ACCERR : SEGV_MAPERR;
+        return this.faultSignal(t, engine, { signo: SIG.SEGV, code, addr: stop.addr }, `segmentation fault at 0x${stop.addr.toString(16)} (${stop.access})`);
+      }
       case 'illegal':
-        return this.fatalSignal(t, SIG.ILL, `illegal instruction at 0x${stop.rip.toString(16)}`);
-      case 'interrupt':
-        return this.fatalSignal(t, stop.vector === 0 ? SIG.FPE : stop.vector === 3 ? SIG.TRAP : SIG.SEGV,
-          `exception ${stop.vector} at 0x${stop.rip.toString(16)}`);
+        return this.faultSignal(t, engine, { signo: SIG.ILL, code: ILL_ILLOPN, addr: stop.rip }, `illegal instruction at 0x${stop.rip.toString(16)}`);
+      case 'interrupt': {
+        const signo = stop.vector === 0 ? SIG.FPE : stop.vector === 3 ? SIG.TRAP : SIG.SEGV;
+        const code = signo === SIG.FPE ? FPE_INTDIV : signo === SIG.TRAP ? TRAP_BRKPT : SI_KERNEL;
+        return this.faultSignal(t, engine, { signo, code, addr: stop.rip }, `exception ${stop.vector} at 0x${stop.rip.toString(16)}`);
+      }
     }
+  }
+
+  /**
+   * A fault raised by guest code: its handler runs if one is installed and the signal is not
+   * blocked; otherwise (or for SIG_IGN, which Linux overrides for faults) the process dies.
+   */
+  private faultSignal(t: Thread, engine: CpuBackend, info: SigInfo, what: string): void {
+    const action = t.process.sigactions.get(info.signo);
+    if (!action || action.handler === SIG_IGN || t.sigmask & bit(info.signo)) return this.fatalSignal(t, info.signo, what);
+    sendSignal(t.process, t, info);
+    this.switchOut(t, engine, 'front');
   }
 
   private fatalSignal(t: Thread, sig: number, what: string): void {
@@ -322,31 +356,45 @@ class Vcpu implements SyscallSink, SchedulerPort {
       this.wake(p.vforkParent);
       p.vforkParent = null;
     }
-    const init = this.processes.get(INIT_PID);
+    const init = this.residents.get(INIT_PID);
     for (const child of p.children) {
       child.parent = init ?? null;
       child.ppid = init ? INIT_PID : 0;
       init?.children.add(child);
     }
     p.children.clear();
-    this.processes.delete(p.pid);
+    this.residents.delete(p.pid);
     this.ended.set(p.pid, status);
     const parent = p.parent;
     if (!parent) return;
     // A parent that ignores SIGCHLD (or sets SA_NOCLDWAIT) leaves no zombie behind.
-    const action = parent.sigactions.get(SIGCHLD);
-    if (action && (action.handler === SIG_IGN || action.flags & SA_NOCLDWAIT)) parent.children.delete(p);
+    const action = parent.sigactions.get(SIG.CHLD);
+    if (action && (action.handler === SIG_IGN || action.flags & SA.NOCLDWAIT)) parent.children.delete(p);
     for (const waiter of [...parent.childWaiters]) this.wake(waiter);
+    const signal = status & 0x7f;
+    if (p.exitSignal) {
+      sendSignal(parent, null, {
+        signo: p.exitSignal, code: signal === 0 ? CLD_EXITED : CLD_KILLED, pid: p.pid, uid: 0,
+        status: signal === 0 ? (status >> 8) & 0xff : signal,
+      });
+    }
   }
 
   /** Registers a process that lives on this vCPU. */
   adopt(p: Process): void {
-    this.processes.set(p.pid, p);
+    this.residents.set(p.pid, p);
+  }
+
+  processes(): Iterable<Process> {
+    return this.residents.values();
   }
 }
 
 const INIT_PID = 1;
-const SIGCHLD = 17, SIG_IGN = 1, SA_NOCLDWAIT = 2;
+const CLD_EXITED = 1, CLD_KILLED = 2;
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, TRAP_BRKPT = 1, SI_KERNEL = 0x80;
+/** Syscalls Linux never restarts after a handler (they return EINTR, or ERESTART_RESTARTBLOCK/NOHAND). */
+const NOT_RESTARTABLE = new Set([7, 23, 34, 35, 128, 130, 230, 232, 270, 271, 281, 441]);
 
 function openStrace(spec: BootSpec['strace']): Strace | null {
   if (!spec) return null;
@@ -365,6 +413,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
     task.bootTimeMs, futexes, {
       add: (t) => vcpu!.add(t), requestReschedule: () => vcpu!.requestReschedule(),
       reprioritize: (t) => vcpu!.reprioritize(t), kill: (t) => vcpu!.kill(t), wake: (t) => vcpu!.wake(t),
+      processes: () => vcpu!.processes(),
     });
   vcpu = new Vcpu(kernel);
   if (!boot) {

@@ -42,7 +42,7 @@ function wait(t: Thread, key: string, uaddr: number, expected: number, bitset: n
     if (waiter.woken) return 0;
     futexes.remove(waiter);
     return -E.ETIMEDOUT;
-  });
+  }, { cancel: () => futexes.remove(waiter) });
 }
 
 /** FUTEX_WAKE_OP's operation on *uaddr2: returns the old value after storing the new one. */

@@ -118,7 +118,7 @@ function waitForChild(t: Thread, pid: number, options: number, report: (child: P
     return block({ kind: 'event' }, () => {
       p.childWaiters.delete(t);
       return attempt();
-    });
+    }, { cancel: () => p.childWaiters.delete(t) });
   };
   return attempt();
 }

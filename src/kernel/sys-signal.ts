@@ -1,12 +1,12 @@
-// Signal dispositions and masks. They are recorded exactly; delivery arrives with the
-// processes-and-signals work, so nothing is ever delivered yet.
+// Signal syscalls: dispositions, masks, sending (kill, tkill, tgkill), waiting (pause,
+// rt_sigsuspend) and returning from a handler (rt_sigreturn). Delivery is in signals.ts.
 import { E, Errno } from './errno.js';
-import { int, leave, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
-import type { Thread } from './task.js';
+import { block, int, leave, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import type { Process, Thread } from './task.js';
+import { NSIG, SI, sendSignal, UNBLOCKABLE } from './signals.js';
 
-const SIGKILL = 9, SIGSTOP = 19, NSIG = 64;
+const SIGKILL = 9, SIGSTOP = 19;
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
-const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
 const SIGSET_SIZE = 8;
 
 const rtSigaction: SyscallHandler = (t, [sigArg, act, oldact, sigsetsize]) => {
@@ -73,63 +73,75 @@ const sigaltstack: SyscallHandler = (t, [ss, oldSs]) => {
   return 0;
 };
 
-const SIG_DFL = 0, SIG_IGN = 1;
-const SIGCHLD = 17, SIGCONT = 18, SIGURG = 23, SIGWINCH = 28;
-const STOP_SIGNALS = new Set([SIGSTOP, 20, 21, 22]);
-const IGNORED_BY_DEFAULT = new Set([SIGCHLD, SIGCONT, SIGURG, SIGWINCH]);
-
-/**
- * Sends sig to the calling thread's own process. Default actions are carried out at once;
- * a blocked signal, or one with a handler, stays pending: running handlers (signal frames)
- * arrives with the signals work, and until then a warning says so.
- */
-function sendToSelf(t: Thread, sig: number): SyscallResult {
-  if (sig === 0) return 0;
-  const action = t.process.sigactions.get(sig);
-  const handler = action?.handler ?? SIG_DFL;
-  const bit = 1n << BigInt(sig - 1);
-  if (handler === SIG_IGN || (handler === SIG_DFL && IGNORED_BY_DEFAULT.has(sig))) return 0;
-  if (t.sigmask & bit) {
-    t.pendingSignals |= bit;
-    return 0;
-  }
-  if (handler !== SIG_DFL || STOP_SIGNALS.has(sig)) {
-    t.kernel.warnOnce(`sig-handler`, `signal ${sig} left pending: running signal handlers and stopping are not implemented yet`);
-    t.pendingSignals |= bit;
-    return 0;
-  }
-  t.process.exitStatus ??= sig;
-  return leave('exit');
-}
-
 function checkSignal(sig: number): void {
   if (sig < 0 || sig > NSIG) throw new Errno(E.EINVAL);
 }
 
-/** kill: the only process a machine runs until fork lands is the caller's own. */
+/** The processes kill(pid) addresses: one pid, a process group, or every process but init. */
+function killTargets(t: Thread, pid: number): Process[] {
+  const all = [...t.kernel.scheduler.processes()].filter((p) => p.exitStatus === null);
+  if (pid > 0) return all.filter((p) => p.pid === pid);
+  if (pid === -1) return all.filter((p) => p.pid !== 1 && p !== t.process);
+  const pgid = pid === 0 ? t.process.pgid : -pid;
+  return all.filter((p) => p.pgid === pgid);
+}
+
 const kill: SyscallHandler = (t, [pidArg, sigArg]) => {
   const pid = int(pidArg), sig = int(sigArg);
   checkSignal(sig);
-  const p = t.process;
-  const self = pid === p.pid || pid === 0 || pid === -1 || (pid < -1 && -pid === p.pgid);
-  if (!self) throw new Errno(E.ESRCH);
-  return sendToSelf(t, sig);
+  const targets = killTargets(t, pid);
+  if (targets.length === 0) throw new Errno(E.ESRCH);
+  for (const p of targets) sendSignal(p, null, { signo: sig, code: SI.USER, pid: t.process.pid, uid: 0 });
+  return 0;
 };
+
+function threadOf(t: Thread, tgid: number, tid: number): Thread {
+  for (const p of t.kernel.scheduler.processes()) {
+    if (tgid > 0 && p.pid !== tgid) continue;
+    for (const th of p.threads) if (th.tid === tid) return th;
+  }
+  throw new Errno(E.ESRCH);
+}
 
 const tgkill: SyscallHandler = (t, [tgid, tid, sigArg]) => {
   const sig = int(sigArg);
   if (int(tgid) <= 0 || int(tid) <= 0) throw new Errno(E.EINVAL);
   checkSignal(sig);
-  if (int(tgid) !== t.process.pid || int(tid) !== t.tid) throw new Errno(E.ESRCH);
-  return sendToSelf(t, sig);
+  const target = threadOf(t, int(tgid), int(tid));
+  sendSignal(target.process, target, { signo: sig, code: SI.TKILL, pid: t.process.pid, uid: 0 });
+  return 0;
 };
 
-const tkill: SyscallHandler = (t, [tid, sigArg]) => tgkill(t, [t.process.pid, tid, sigArg, 0, 0, 0]);
+const tkill: SyscallHandler = (t, [tid, sigArg]) => {
+  const sig = int(sigArg);
+  if (int(tid) <= 0) throw new Errno(E.EINVAL);
+  checkSignal(sig);
+  const target = threadOf(t, 0, int(tid));
+  sendSignal(target.process, target, { signo: sig, code: SI.TKILL, pid: t.process.pid, uid: 0 });
+  return 0;
+};
+
+/** The vCPU restores the interrupted state (signals.ts returnFromSignal) once the engine has stopped. */
+const rtSigreturn: SyscallHandler = () => leave('sigreturn');
+
+/** Parks until a signal ends the wait (the vCPU then completes the call with EINTR). */
+const waitForSignal = (): SyscallResult => block({ kind: 'event' }, waitForSignal);
+
+const pause: SyscallHandler = () => waitForSignal();
+
+/** pause with a temporary mask, restored when the handler returns. */
+const rtSigsuspend: SyscallHandler = (t, [maskP, sigsetsize]) => {
+  if (sigsetsize !== SIGSET_SIZE) throw new Errno(E.EINVAL);
+  const mask = new DataView(t.mm.read(maskP, 8).buffer).getBigUint64(0, true);
+  t.suspendedSigmask = t.sigmask;
+  t.sigmask = mask & ~UNBLOCKABLE;
+  return waitForSignal();
+};
 
 const rtSigpending: SyscallHandler = (t, [set, sigsetsize]) => {
   if (sigsetsize > SIGSET_SIZE) throw new Errno(E.EINVAL);
   const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setBigUint64(0, t.pendingSignals, true);
+  new DataView(bytes.buffer).setBigUint64(0, (t.pendingSignals | t.process.pendingSignals) & t.sigmask, true);
   t.mm.write(set, bytes.subarray(0, sigsetsize));
   return 0;
 };
@@ -138,6 +150,9 @@ export const signalSyscalls: SyscallEntry[] = [
   sys(13, 'rt_sigaction', rtSigaction, ['signal', 'sigaction', 'ptr', 'size']),
   sys(14, 'rt_sigprocmask', rtSigprocmask, ['sighow', 'sigset', 'ptr', 'size']),
   sys(131, 'sigaltstack', sigaltstack, ['ptr', 'ptr']),
+  sys(15, 'rt_sigreturn', rtSigreturn, [], 'none'),
+  sys(34, 'pause', pause),
+  sys(130, 'rt_sigsuspend', rtSigsuspend, ['sigset', 'size']),
   sys(62, 'kill', kill, ['int', 'signal']),
   sys(200, 'tkill', tkill, ['int', 'signal']),
   sys(234, 'tgkill', tgkill, ['int', 'int', 'signal']),

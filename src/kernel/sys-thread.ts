@@ -113,7 +113,7 @@ function cloneProcess(t: Thread, a: CloneArgs): SyscallResult {
   k.scheduler.add(thread);
   if (!(a.flags & CLONE.VFORK)) return pid;
   child.vforkParent = t;
-  return block({ kind: 'event' }, () => pid);
+  return block({ kind: 'event' }, () => pid, { interruptible: false });
 }
 
 const clone: SyscallHandler = (t, [flags, stack, parentTid, childTid, tls]) =>

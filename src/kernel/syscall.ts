@@ -23,6 +23,10 @@ export interface Block {
   kind: 'block';
   wait: Wait;
   resume: () => SyscallResult;
+  /** Undoes the wait's registration (a futex queue, a child-wait list) when a signal ends it. */
+  cancel?: () => void;
+  /** false: signals do not end this wait (vfork's parent). */
+  interruptible?: boolean;
 }
 
 export type Wait =
@@ -36,7 +40,7 @@ export type Wait =
 /** The thread leaves the engine without a return value: it exited, or exec replaced its image. */
 export interface Leave {
   kind: 'leave';
-  why: 'exit' | 'exec';
+  why: 'exit' | 'exec' | 'sigreturn';
 }
 
 /** A number is the value for RAX: >= 0 success, -errno failure. */
@@ -56,8 +60,9 @@ export function sys(nr: number, name: string, handler: SyscallHandler, args: rea
   return { nr, name, handler, args, ret };
 }
 
-export const block = (wait: Wait, resume: () => SyscallResult): Block => ({ kind: 'block', wait, resume });
-export const leave = (why: 'exit' | 'exec'): Leave => ({ kind: 'leave', why });
+export const block = (wait: Wait, resume: () => SyscallResult, extra: Pick<Block, 'cancel' | 'interruptible'> = {}): Block =>
+  ({ kind: 'block', wait, resume, ...extra });
+export const leave = (why: Leave['why']): Leave => ({ kind: 'leave', why });
 
 /** Signed 32-bit view of an argument (C int). */
 export const int = (v: number) => v | 0;

@@ -6,6 +6,7 @@ import type { Strace } from './strace.js';
 import type { CpuBackend, ThreadContext } from '../cpu-worker/backend.js';
 import type { FutexTable } from './futex-table.js';
 import type { Block } from './syscall.js';
+import type { SigInfo } from './signals.js';
 
 /** A guest signal disposition as rt_sigaction stores it (delivery comes with the signals work). */
 export interface SigAction {
@@ -53,6 +54,8 @@ export interface SchedulerPort {
   kill(t: Thread): void;
   /** Ends the wait of a thread parked on an event wait (wait4, vfork). */
   wake(t: Thread): void;
+  /** The processes living on this vCPU: kill's targets. */
+  processes(): Iterable<Process>;
 }
 
 /** Per-process filesystem context (CLONE_FS shares it). */
@@ -78,6 +81,9 @@ export class Process {
   exitSignal = 17;
   /** Threads of this process parked in wait4/waitid until a child changes state. */
   readonly childWaiters = new Set<Thread>();
+  /** Signals sent to the process (kill) and not delivered yet, with what each carries. */
+  pendingSignals = 0n;
+  readonly pendingInfo = new Map<number, SigInfo>();
   /** A vfork parent thread, suspended until this child execs or exits. */
   vforkParent: Thread | null = null;
   pgid: number;
@@ -119,8 +125,17 @@ export class Thread {
   exitCode: number | null = null;
   robustListLen = 0;
   sigmask = 0n;
-  /** Signals sent to this thread and not delivered yet. */
+  /** Signals sent to this thread and not delivered yet, with what each carries. */
   pendingSignals = 0n;
+  readonly pendingInfo = new Map<number, SigInfo>();
+  /** A signal arrived while the thread was parked: its syscall ends with EINTR or restarts. */
+  signalInterrupt = false;
+  /** rt_sigsuspend's caller mask, restored when a handler returns. */
+  suspendedSigmask: bigint | null = null;
+  /** Register states saved at each signal delivery, for rt_sigreturn (innermost last). */
+  readonly signalContexts: ThreadContext[] = [];
+  /** The number of the syscall the thread is parked in (for restarts). */
+  parkedNr = 0;
   altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
   /** The engine running this thread while it is on a vCPU (arch_prctl and exec reach registers through it). */
   engine: CpuBackend | null = null;

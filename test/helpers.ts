@@ -1,7 +1,7 @@
 // Shared by the test files: where things are, and how to run a guest.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,8 +16,10 @@ export interface RunResult {
   status: number | null;
 }
 
+/** A process killed by signal N counts as exit status 128+N, as shells (and starling) report it. */
 function result(r: SpawnSyncReturns<string>): RunResult {
-  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status };
+  const signal = r.signal ? constants.signals[r.signal] : undefined;
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status ?? (signal !== undefined ? 128 + signal : null) };
 }
 
 /** Runs `starling ARGS...` and captures its output. */

@@ -1,0 +1,126 @@
+/*
+ * signals.c - signal delivery: raise and kill to a handler (si_code SI_USER), blocking and
+ * sigpending, delivery on unblocking, a SIGSEGV handler that siglongjmps out (si_addr),
+ * SIGCHLD from an exiting child, sigsuspend woken by a signal from a child (the signal is
+ * blocked until sigsuspend, so the order cannot race), read() on a pipe interrupted with
+ * EINTR (no SA_RESTART) and restarted (SA_RESTART), and death by an unhandled SIGTERM
+ * (exit status 143 from the shell's point of view: the harness compares statuses).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "check.h"
+
+static volatile sig_atomic_t got, got_code, chld_count;
+static volatile void *fault_addr;
+static sigjmp_buf jump;
+
+static void on_signal(int s) { got = s; }
+static void on_info(int s, siginfo_t *si, void *uc) { (void)uc; got = s; got_code = si->si_code; }
+static void on_segv(int s, siginfo_t *si, void *uc) { (void)s; (void)uc; fault_addr = si->si_addr; siglongjmp(jump, 1); }
+static void on_chld(int s) { (void)s; chld_count++; }
+
+static void handle(int sig, void (*fn)(int), int flags)
+{
+    struct sigaction sa = { 0 };
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
+    sigaction(sig, &sa, NULL);
+}
+
+int main(void)
+{
+    handle(SIGUSR1, on_signal, 0);
+    raise(SIGUSR1);
+    printf("raise: handler got %d\n", got);
+
+    struct sigaction info = { 0 };
+    info.sa_sigaction = on_info;
+    info.sa_flags = SA_SIGINFO;
+    sigaction(SIGUSR2, &info, NULL);
+    kill(getpid(), SIGUSR2);
+    printf("kill: got %d si_code %d\n", got, got_code);
+
+    sigset_t usr1, old, pending;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, &old);
+    got = 0;
+    raise(SIGUSR1);
+    sigpending(&pending);
+    printf("blocked: got %d, pending %d\n", got, sigismember(&pending, SIGUSR1));
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    printf("unblocked: got %d\n", got);
+
+    struct sigaction segv = { 0 };
+    segv.sa_sigaction = on_segv;
+    segv.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &segv, NULL);
+    if (!sigsetjmp(jump, 1))
+        *(volatile int *)0x10 = 1;
+    printf("SIGSEGV handled at %p\n", (void *)fault_addr);
+
+    handle(SIGCHLD, on_chld, 0);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(3);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    printf("SIGCHLD seen %d, child status %d\n", chld_count > 0, WEXITSTATUS(status));
+    handle(SIGCHLD, SIG_DFL, 0);
+
+    sigset_t alrm, none;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigemptyset(&none);
+    handle(SIGALRM, on_signal, 0);
+    sigprocmask(SIG_BLOCK, &alrm, NULL);
+    got = 0;
+    pid = fork();
+    if (pid == 0) {
+        kill(getppid(), SIGALRM);
+        _exit(0);
+    }
+    CHECKN("sigsuspend", sigsuspend(&none));
+    printf("sigsuspend: got %d\n", got);
+    waitpid(pid, &status, 0);
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+
+    int fds[2];
+    pipe(fds);
+    char c = 0;
+    pid = fork();
+    if (pid == 0) {
+        usleep(50000);
+        kill(getppid(), SIGALRM);
+        usleep(50000);
+        write(fds[1], "x", 1);
+        _exit(0);
+    }
+    CHECKN("read without SA_RESTART", read(fds[0], &c, 1));
+    waitpid(pid, &status, 0);
+    read(fds[0], &c, 1);
+    handle(SIGALRM, on_signal, SA_RESTART);
+    pid = fork();
+    if (pid == 0) {
+        usleep(50000);
+        kill(getppid(), SIGALRM);
+        usleep(50000);
+        write(fds[1], "y", 1);
+        _exit(0);
+    }
+    CHECKV("read with SA_RESTART", read(fds[0], &c, 1));
+    printf("read byte %c\n", c);
+    waitpid(pid, &status, 0);
+
+    printf("now dying of SIGTERM\n");
+    fflush(stdout);
+    kill(getpid(), SIGTERM);
+    printf("not reached\n");
+    return 0;
+}

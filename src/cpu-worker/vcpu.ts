@@ -150,9 +150,21 @@ class Vcpu implements SyscallSink, SchedulerPort {
     const control = this.kernel.control;
     while (Atomics.load(control, Control.STATE) === MachineState.RUNNING) {
       if (untilPid !== null && this.ended.has(untilPid)) return;
+      this.forwardHostSignals();
       this.collectWakeups(this.runQueue.size > 0 ? 0 : this.nextDeadline());
       const t = this.runQueue.takeNext(!this.rtThrottle.throttled(monotonicMs()) || !this.runQueue.hasNormal());
       if (t) this.runThread(t);
+    }
+  }
+
+  /** Signals the host sent to starling go to the first process's group (its terminal's foreground). */
+  private forwardHostSignals(): void {
+    const bits = Atomics.exchange(this.kernel.control, Control.HOST_SIGNALS, 0);
+    const init = this.residents.get(INIT_PID);
+    if (!bits || !init) return;
+    for (let sig = 1; sig <= 32; sig++) {
+      if (!(bits & (1 << (sig - 1)))) continue;
+      for (const p of this.residents.values()) if (p.pgid === init.pgid) sendSignal(p, null, { signo: sig, code: SI_KERNEL });
     }
   }
 
@@ -416,6 +428,10 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
       processes: () => vcpu!.processes(),
     });
   vcpu = new Vcpu(kernel);
+  vfs.setProcessDirectory(() => ({
+    get: (pid) => [...vcpu!.processes()].find((p) => p.pid === pid),
+    pids: () => [...vcpu!.processes()].map((p) => p.pid).sort((a, b) => a - b),
+  }));
   if (!boot) {
     vcpu.run(null);
     return null;

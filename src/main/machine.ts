@@ -2,7 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CONTROL_BYTES, Control, MachineState } from '../shared-mem/layout.js';
-import { ringAllDoorbells } from '../shared-mem/doorbell.js';
+import { constants as osConstants } from 'node:os';
+import { ringAllDoorbells, ringDoorbell } from '../shared-mem/doorbell.js';
 import { startTicker } from './ticker.js';
 import type { BootSpec } from '../cpu-worker/boot.js';
 import type { VcpuResult, VcpuTask } from '../cpu-worker/vcpu.js';
@@ -14,6 +15,34 @@ export interface MachineConfig {
 }
 
 export type MachineOutcome = { status: number } | { error: string; exitCode: number };
+
+/** What starling receives that the guest should get instead: Ctrl-C, Ctrl-\\, a hang-up, a polite stop. */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTERM'];
+/** Three Ctrl-C within this many ms end the machine even if the guest ignores SIGINT. */
+const FORCE_WINDOW_MS = 2000;
+
+/**
+ * Forwards host signals to the guest: vCPU 0, where the first process lives, picks them up
+ * (its engine is asked to stop so it does so at once) and sends them to that process's group.
+ */
+function forwardHostSignals(control: Int32Array): () => void {
+  let interrupts: number[] = [];
+  const handlers = FORWARDED.map((name) => {
+    const handler = () => {
+      if (name === 'SIGINT') {
+        const now = Date.now();
+        interrupts = [...interrupts.filter((t) => now - t < FORCE_WINDOW_MS), now];
+        if (interrupts.length >= 3) process.exit(130);
+      }
+      Atomics.or(control, Control.HOST_SIGNALS, 1 << (osConstants.signals[name] - 1));
+      Atomics.store(control, Control.PREEMPT_REQUEST_BASE, 1);
+      ringDoorbell(control, 0);
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return () => handlers.forEach(([name, handler]) => process.off(name, handler));
+}
 
 const VCPU_WORKER = fileURLToPath(new URL('../cpu-worker/vcpu.js', import.meta.url));
 
@@ -38,12 +67,14 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     tasks.push(pool.run(task));
   }
   const stopTicker = startTicker(control, config.cpus);
+  const stopForwarding = forwardHostSignals(control);
   let outcome: MachineOutcome;
   try {
     const result = await tasks[0];
     outcome = result ?? { error: 'the first vCPU returned no result', exitCode: 125 };
   } finally {
     stopTicker();
+    stopForwarding();
     Atomics.store(control, Control.STATE, MachineState.SHUTTING_DOWN);
     ringAllDoorbells(control, config.cpus);
     await Promise.allSettled(tasks);

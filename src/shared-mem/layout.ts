@@ -29,6 +29,8 @@ export const Control = {
   POOL_GROWN: 4,
   /** Next pid/tid to hand out. atomic (Atomics.add). */
   NEXT_ID: 5,
+  /** Signals the host sent to starling, to forward to the guest (bit N-1 for signal N). atomic. */
+  HOST_SIGNALS: 6,
   /** Per vCPU: the host eventfd its run loop waits on besides guest fds (written to wake it). Written once by the vCPU. atomic. */
   DOORBELL_FD_BASE: 64 + MAX_CPUS,
   /** Per vCPU: 1 asks its running engine to stop at the next translation block (set by the ticker, cleared by cpu-worker/native/preempt.c). atomic. */

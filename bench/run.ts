@@ -20,17 +20,19 @@ interface Case {
   unit: string;
   /** Argument vector inside the guest (paths under /bench are the work directory). */
   argv: string[];
-  /** Reads the figure from stdout, or null to use the wall time in ms. */
-  metric: ((stdout: string) => number) | null;
+  /** Reads the figure from stdout; null: the wall time in ms; 'cpu': host CPU (user+sys) as % of the wall time. */
+  metric: ((stdout: string) => number) | null | 'cpu';
   lowerIsBetter: boolean;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'starling-bench-'));
-const build = (name: string) => {
-  const r = spawnSync('gcc', ['-O2', '-o', join(work, name), join(ROOT, 'bench', 'guest', `${name}.c`)], { encoding: 'utf8' });
+const build = (name: string, flags: string[] = []) => {
+  const r = spawnSync('gcc', ['-O2', '-pthread', ...flags, '-o', join(work, name), join(ROOT, 'bench', 'guest', `${name}.c`)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`gcc ${name}: ${r.stderr}`);
 };
-['getppid_loop', 'memcpy_loop', 'hello'].forEach(build);
+['getppid_loop', 'memcpy_loop', 'hello', 'futex_pingpong', 'thread_create', 'fork_exec', 'sleep_loop', 'idle_threads'].forEach((n) => build(n));
+writeFileSync(join(work, 'true.c'), 'int main(void) { return 0; }\n');
+if (spawnSync('gcc', ['-O2', '-static', '-o', join(work, 'true'), join(work, 'true.c')]).status !== 0) throw new Error('gcc -static true');
 const bigFile = join(work, 'data.bin');
 writeFileSync(bigFile, Buffer.alloc(64 * 1024 * 1024, 0x5a));
 
@@ -39,11 +41,17 @@ const CASES: Case[] = [
   { name: 'dynamic hello (start-up)', unit: 'ms', argv: ['/bench/hello'], metric: null, lowerIsBetter: true },
   { name: 'getppid round trip', unit: 'ns/call', argv: ['/bench/getppid_loop', quick ? '100000' : '1000000'], metric: (s) => parseFloat(s), lowerIsBetter: true },
   { name: 'memcpy 4 MiB blocks', unit: 'MB/s', argv: ['/bench/memcpy_loop', quick ? '8' : '64'], metric: (s) => parseFloat(s), lowerIsBetter: false },
+  { name: 'futex ping-pong between 2 threads', unit: 'us/round trip', argv: ['/bench/futex_pingpong', quick ? '2000' : '20000'], metric: (s) => parseFloat(s), lowerIsBetter: true },
+  { name: 'thread create + join', unit: 'us/thread', argv: ['/bench/thread_create', quick ? '200' : '2000'], metric: (s) => parseFloat(s), lowerIsBetter: true },
+  { name: 'fork + exec + wait (static true)', unit: 'us', argv: ['/bench/fork_exec', '/bench/true', quick ? '10' : '100'], metric: (s) => parseFloat(s), lowerIsBetter: true },
+  { name: 'usleep(500) loop, 2 s: host CPU', unit: '% of a core', argv: ['/bench/sleep_loop'], metric: 'cpu', lowerIsBetter: true },
+  { name: '30 idle threads, 2 s: host CPU', unit: '% of a core', argv: ['/bench/idle_threads'], metric: 'cpu', lowerIsBetter: true },
 ];
 
 /** The host command that runs argv under a runner; /bench maps to the work directory. */
 function command(runner: Runner, argv: string[]): string[] {
   const hostPath = (p: string) => (p.startsWith('/bench/') ? join(work, p.slice(7)) : join(ROOTFS, p));
+  // Arguments naming /bench files (fork_exec's target too) become host paths outside Starling.
   const hostArgv = argv.map((a, i) => (i === 0 || a.startsWith('/bench/') ? hostPath(a) : a));
   switch (runner) {
     case 'native':
@@ -57,15 +65,27 @@ function command(runner: Runner, argv: string[]): string[] {
 
 interface Figure { median: number; min: number; max: number; runs: number[] }
 
+/** Host CPU seconds (user + system) of a command and its children, from bash's time. */
+function withCpuTime(cmd: string, args: string[]): [string, string[]] {
+  return ['bash', ['-c', 'TIMEFORMAT="cpu %U %S"; { time "$@" >/dev/null 2>&1; } 2>&1', '_', cmd, ...args]];
+}
+
 function measure(runner: Runner, c: Case): Figure | { error: string } {
   const runs: number[] = [];
-  const [cmd, ...args] = command(runner, c.argv);
+  let [cmd, ...args] = command(runner, c.argv);
+  if (c.metric === 'cpu') [cmd, args] = withCpuTime(cmd, args);
   for (let i = 0; i < REPS; i++) {
     const start = process.hrtime.bigint();
     const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 600_000 });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (r.status !== 0) return { error: `exit ${r.status}: ${(r.stderr || '').trim().split('\n')[0]}` };
-    runs.push(c.metric ? c.metric(r.stdout) : ms);
+    if (c.metric === 'cpu') {
+      const m = /cpu ([\d.]+) ([\d.]+)/.exec(r.stdout);
+      if (!m) return { error: 'no CPU time reported' };
+      runs.push(((Number(m[1]) + Number(m[2])) * 1000 / ms) * 100);
+    } else {
+      runs.push(c.metric ? c.metric(r.stdout) : ms);
+    }
   }
   const sorted = [...runs].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1], runs };

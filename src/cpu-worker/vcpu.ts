@@ -197,7 +197,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
     if (t.parked) {
       const parked = t.parked;
       t.parked = null;
-      if (t.signalInterrupt) {
+      if (t.signalInterrupt && parked.interruptible !== 'resume') {
         parked.cancel?.();
         restart = new RestartDecision(engine, !NOT_RESTARTABLE.has(t.parkedNr), t.parkedNr);
       } else if (!this.settle(t, engine, resume(t, parked.resume))) {

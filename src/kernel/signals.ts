@@ -59,18 +59,18 @@ export function sendSignal(p: Process, t: Thread | null, info: SigInfo): void {
   }
   // A thread that does not block it and is parked in an interruptible wait is woken to take it.
   const candidates = t ? [t] : [...p.threads];
-  const taker = candidates.find((x) => !(x.sigmask & bit(sig)) || sig === SIG.KILL);
+  const taker = candidates.find((x) => !(x.sigmask & bit(sig)) || sig === SIG.KILL || (x.sigwaitSet & bit(sig)) !== 0n);
   if (taker && taker.state === 'blocked' && taker.parked?.interruptible !== false) {
     taker.signalInterrupt = true;
     p.kernel.scheduler.wake(taker);
   }
 }
 
-/** The next signal t may take now (thread-directed first), or null. */
-function takePending(t: Thread): SigInfo | null {
+/** The next signal t may take now (thread-directed first), or null; with among, only those signals, blocked or not. */
+export function takePending(t: Thread, among: bigint | null = null): SigInfo | null {
   const p = t.process;
   for (const [owner, set] of [[t, t.pendingSignals], [p, p.pendingSignals]] as const) {
-    const deliverable = set & ~(t.sigmask & ~UNBLOCKABLE);
+    const deliverable = among === null ? set & ~(t.sigmask & ~UNBLOCKABLE) : set & among;
     if (!deliverable) continue;
     let sig = 1;
     while (!(deliverable & bit(sig))) sig++;

@@ -3,7 +3,10 @@
 import { E, Errno } from './errno.js';
 import { block, int, leave, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import type { Process, Thread } from './task.js';
-import { NSIG, SI, sendSignal, UNBLOCKABLE } from './signals.js';
+import { hasDeliverable, NSIG, SI, sendSignal, takePending, UNBLOCKABLE, writeSigInfo, type SigInfo } from './signals.js';
+import { monotonicMs, readTimespec } from './sys-time.js';
+
+const timespecMs = (ts: { sec: number; nsec: number }) => ts.sec * 1e3 + ts.nsec / 1e6;
 
 const SIGKILL = 9, SIGSTOP = 19;
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
@@ -138,6 +141,64 @@ const rtSigsuspend: SyscallHandler = (t, [maskP, sigsetsize]) => {
   return waitForSignal();
 };
 
+/**
+ * rt_sigtimedwait: takes a pending signal of set (normally blocked by the caller) without
+ * running its handler; otherwise waits for one until the timeout (EAGAIN). A signal outside
+ * the set that runs a handler ends the wait with EINTR.
+ */
+const rtSigtimedwait: SyscallHandler = (t, [setP, infoP, timeoutP, sigsetsize]) => {
+  if (sigsetsize !== SIGSET_SIZE) throw new Errno(E.EINVAL);
+  const set = new DataView(t.mm.read(setP, 8).buffer).getBigUint64(0, true) & ~UNBLOCKABLE;
+  const deadline = timeoutP ? monotonicMs() + timespecMs(readTimespec(t, timeoutP)) : undefined;
+  const attempt = (): SyscallResult => {
+    const info = takePending(t, set);
+    if (info) {
+      t.sigwaitSet = 0n;
+      if (infoP) {
+        const dv = new DataView(new ArrayBuffer(128));
+        writeSigInfo(dv, 0, info);
+        t.mm.write(infoP, new Uint8Array(dv.buffer));
+      }
+      return info.signo;
+    }
+    if (t.signalInterrupt && hasDeliverable(t)) {
+      t.sigwaitSet = 0n;
+      return -E.EINTR;
+    }
+    if (deadline !== undefined && monotonicMs() >= deadline) {
+      t.sigwaitSet = 0n;
+      return -E.EAGAIN;
+    }
+    t.sigwaitSet = set;
+    return block({ kind: 'event', deadline }, attempt, { interruptible: 'resume', cancel: () => (t.sigwaitSet = 0n) });
+  };
+  return attempt();
+};
+
+/** rt_sigqueueinfo/rt_tgsigqueueinfo: kill with the caller's siginfo (si_code must be negative, as Linux requires of others' processes). */
+function queueInfo(t: Thread, sig: number, infoP: number): SigInfo {
+  checkSignal(sig);
+  const dv = new DataView(t.mm.read(infoP, 128).buffer);
+  const code = dv.getInt32(8, true);
+  if (code >= 0 || code === SI.TKILL) throw new Errno(E.EPERM);
+  return { signo: sig, code, pid: dv.getInt32(16, true), uid: dv.getInt32(20, true), value: Number(dv.getBigInt64(24, true)) };
+}
+
+const rtSigqueueinfo: SyscallHandler = (t, [pid, sigArg, infoP]) => {
+  const info = queueInfo(t, int(sigArg), infoP);
+  const target = killTargets(t, int(pid)).find((p) => p.pid === int(pid));
+  if (!target) throw new Errno(E.ESRCH);
+  sendSignal(target, null, info);
+  return 0;
+};
+
+const rtTgsigqueueinfo: SyscallHandler = (t, [tgid, tid, sigArg, infoP]) => {
+  const info = queueInfo(t, int(sigArg), infoP);
+  const target = threadOf(t, int(tgid), int(tid));
+  sendSignal(target.process, target, info);
+  return 0;
+};
+
 const rtSigpending: SyscallHandler = (t, [set, sigsetsize]) => {
   if (sigsetsize > SIGSET_SIZE) throw new Errno(E.EINVAL);
   const bytes = new Uint8Array(8);
@@ -153,6 +214,9 @@ export const signalSyscalls: SyscallEntry[] = [
   sys(15, 'rt_sigreturn', rtSigreturn, [], 'none'),
   sys(34, 'pause', pause),
   sys(130, 'rt_sigsuspend', rtSigsuspend, ['sigset', 'size']),
+  sys(128, 'rt_sigtimedwait', rtSigtimedwait, ['sigset', 'ptr', 'timespec', 'size']),
+  sys(129, 'rt_sigqueueinfo', rtSigqueueinfo, ['int', 'signal', 'ptr']),
+  sys(297, 'rt_tgsigqueueinfo', rtTgsigqueueinfo, ['int', 'int', 'signal', 'ptr']),
   sys(62, 'kill', kill, ['int', 'signal']),
   sys(200, 'tkill', tkill, ['int', 'signal']),
   sys(234, 'tgkill', tgkill, ['int', 'int', 'signal']),

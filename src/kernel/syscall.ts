@@ -25,8 +25,8 @@ export interface Block {
   resume: () => SyscallResult;
   /** Undoes the wait's registration (a futex queue, a child-wait list) when a signal ends it. */
   cancel?: () => void;
-  /** false: signals do not end this wait (vfork's parent). */
-  interruptible?: boolean;
+  /** false: signals do not end this wait (vfork's parent); 'resume': a signal runs resume (sigtimedwait). */
+  interruptible?: boolean | 'resume';
 }
 
 export type Wait =

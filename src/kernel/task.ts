@@ -130,6 +130,8 @@ export class Thread {
   readonly pendingInfo = new Map<number, SigInfo>();
   /** A signal arrived while the thread was parked: its syscall ends with EINTR or restarts. */
   signalInterrupt = false;
+  /** Signals the thread waits for in rt_sigtimedwait (0n when it does not). */
+  sigwaitSet = 0n;
   /** rt_sigsuspend's caller mask, restored when a handler returns. */
   suspendedSigmask: bigint | null = null;
   /** Register states saved at each signal delivery, for rt_sigreturn (innermost last). */

@@ -4,7 +4,8 @@
  * SIGCHLD from an exiting child, sigsuspend woken by a signal from a child (the signal is
  * blocked until sigsuspend, so the order cannot race), read() on a pipe interrupted with
  * EINTR (no SA_RESTART) and restarted (SA_RESTART), and death by an unhandled SIGTERM
- * (exit status 143 from the shell's point of view: the harness compares statuses).
+ * (exit status 143 from the shell's point of view: the harness compares statuses), plus
+ * sigwaitinfo/sigtimedwait, sigqueue's value, and EPIPE from a pipe without readers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -117,6 +118,37 @@ int main(void)
     CHECKV("read with SA_RESTART", read(fds[0], &c, 1));
     printf("read byte %c\n", c);
     waitpid(pid, &status, 0);
+
+    /* sigwaitinfo/sigtimedwait take blocked signals without running handlers; sigqueue carries a value. */
+    sigset_t waitset;
+    sigemptyset(&waitset);
+    sigaddset(&waitset, SIGUSR1);
+    sigaddset(&waitset, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &waitset, NULL);
+    siginfo_t si;
+    raise(SIGUSR2);
+    CHECKV("sigwaitinfo pending", sigwaitinfo(&waitset, &si));
+    printf("si_code %d\n", si.si_code);
+    struct timespec short_wait = { 0, 50000000 };
+    CHECKN("sigtimedwait timeout", sigtimedwait(&waitset, &si, &short_wait));
+    pid = fork();
+    if (pid == 0) {
+        union sigval v = { .sival_int = 42 };
+        usleep(30000);
+        sigqueue(getppid(), SIGUSR1, v);
+        _exit(0);
+    }
+    CHECKV("sigwaitinfo queued", sigwaitinfo(&waitset, &si));
+    printf("sival %d si_code %d\n", si.si_value.sival_int, si.si_code);
+    waitpid(pid, &status, 0);
+
+    /* A write to a pipe without readers: EPIPE when SIGPIPE is ignored, death otherwise (below). */
+    int broken[2];
+    pipe(broken);
+    close(broken[0]);
+    handle(SIGPIPE, SIG_IGN, 0);
+    CHECKN("write to a broken pipe", write(broken[1], "x", 1));
+    handle(SIGPIPE, SIG_DFL, 0);
 
     printf("now dying of SIGTERM\n");
     fflush(stdout);

@@ -55,6 +55,14 @@ for (const c of cases) {
 t.test('--help documents every option', (tt) => {
   const r = starling(['run', '--help']);
   tt.equal(r.status, 0);
-  for (const opt of ['--cpus', '--mem', '--rootfs', '--bind', '--cwd', '--env', '--strace']) tt.match(r.stdout, opt, `mentions ${opt}`);
+  for (const opt of ['--cpus', '--mem', '--rootfs', '--bind', '--cwd', '--env', '--max-procs', '--strace']) tt.match(r.stdout, opt, `mentions ${opt}`);
+  tt.end();
+});
+
+t.test('--max-procs bounds the process count: fork beyond it is EAGAIN', (tt) => {
+  const r = starling(['run', '--max-procs', '2', '--', '/bin/sh', '-c', 'sleep 1 & sleep 1 & wait']);
+  tt.match(r.stderr, /can't fork: Resource temporarily unavailable/);
+  const ok = starling(['run', '--max-procs', '3', '--', '/bin/sh', '-c', 'sleep 0.1 & sleep 0.1 & wait; echo done']);
+  tt.equal(ok.stdout, 'done\n', 'within the bound, both children run');
   tt.end();
 });

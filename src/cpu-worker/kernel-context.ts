@@ -39,4 +39,14 @@ export class WorkerKernel implements Kernel {
   allocateId(): number {
     return Atomics.add(this.control, Control.NEXT_ID, 1);
   }
+
+  reserveProcess(): boolean {
+    if (Atomics.add(this.control, Control.PROCESS_COUNT, 1) < Atomics.load(this.control, Control.MAX_PROCS)) return true;
+    Atomics.sub(this.control, Control.PROCESS_COUNT, 1);
+    return false;
+  }
+
+  releaseProcess(): void {
+    Atomics.sub(this.control, Control.PROCESS_COUNT, 1);
+  }
 }

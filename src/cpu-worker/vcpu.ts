@@ -381,7 +381,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
     if (!parent) return;
     // A parent that ignores SIGCHLD (or sets SA_NOCLDWAIT) leaves no zombie behind.
     const action = parent.sigactions.get(SIG.CHLD);
-    if (action && (action.handler === SIG_IGN || action.flags & SA.NOCLDWAIT)) parent.children.delete(p);
+    if (action && (action.handler === SIG_IGN || action.flags & SA.NOCLDWAIT)) parent.reap(p);
     for (const waiter of [...parent.childWaiters]) this.wake(waiter);
     const signal = status & 0x7f;
     if (p.exitSignal) {

@@ -110,7 +110,7 @@ function waitForChild(t: Thread, pid: number, options: number, report: (child: P
     const ended = matching.find((c) => c.exitStatus !== null && c.threads.size === 0);
     if (ended) {
       const r = report(ended);
-      if (!(options & WNOWAIT)) p.children.delete(ended);
+      if (!(options & WNOWAIT)) p.reap(ended);
       return r;
     }
     if (options & WNOHANG) return 0;

@@ -93,6 +93,7 @@ function cloneThread(t: Thread, a: CloneArgs): number {
  */
 function cloneProcess(t: Thread, a: CloneArgs): SyscallResult {
   const k = t.kernel, p = t.process;
+  if (!k.reserveProcess()) return -E.EAGAIN;
   const pid = k.allocateId();
   let mm = p.mm;
   if (a.flags & CLONE.VM) mm.users++;

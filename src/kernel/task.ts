@@ -40,6 +40,9 @@ export interface Kernel {
   /** Prints a one-line warning to the host's stderr once per key. */
   warnOnce(key: string, message: string): void;
   allocateId(): number;
+  /** Counts a new process against --max-procs; false when the machine is full. */
+  reserveProcess(): boolean;
+  releaseProcess(): void;
 }
 
 /** What syscalls may ask of the vCPU's scheduler. */
@@ -90,6 +93,11 @@ export class Process {
   sid: number;
   /** PR_SET_DUMPABLE. */
   dumpable = 1;
+
+  /** Forgets an ended child for good: it no longer counts against --max-procs. */
+  reap(child: Process): void {
+    if (this.children.delete(child)) this.kernel.releaseProcess();
+  }
 
   constructor(
     readonly kernel: Kernel,

@@ -11,6 +11,8 @@ import type { VcpuResult, VcpuTask } from '../cpu-worker/vcpu.js';
 export interface MachineConfig {
   cpus: number;
   memBytes: number;
+  /** Most processes alive at once (fork beyond it gives EAGAIN). */
+  maxProcs: number;
   boot: BootSpec;
 }
 
@@ -52,6 +54,8 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   const controlBuffer = new SharedArrayBuffer(CONTROL_BYTES);
   const control = new Int32Array(controlBuffer);
   control[Control.NEXT_ID] = 1;
+  control[Control.PROCESS_COUNT] = 1; // the first process
+  control[Control.MAX_PROCS] = config.maxProcs;
   const pool = new Piscina({
     filename: VCPU_WORKER,
     minThreads: config.cpus,

@@ -12,6 +12,7 @@ export class UsageError extends Error {}
 
 export const DEFAULT_ROOTFS = fileURLToPath(new URL('../../../rootfs/build', import.meta.url));
 const DEFAULT_MEM = 2 * 1024 ** 3;
+const DEFAULT_MAX_PROCS = 1024;
 const MIN_MEM = 64 * 1024 ** 2;
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'USER=root'];
 
@@ -31,6 +32,8 @@ Options:
   --cwd DIR              the guest's working directory (default /)
   --env K=V              set a variable in the guest's environment (repeatable); the default
                          environment is PATH, HOME=/root, USER=root and the host's TERM
+  --max-procs N          most guest processes alive at once; fork beyond it fails with EAGAIN
+                         (default ${DEFAULT_MAX_PROCS})
   --strace[=FILE]        write one line per syscall, as strace -f does, to stderr or FILE
   -h, --help             show this help
 
@@ -49,6 +52,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
   let memBytes = DEFAULT_MEM;
   let rootfs = DEFAULT_ROOTFS;
   let cwd = '/';
+  let maxProcs = DEFAULT_MAX_PROCS;
   let strace: { file: string | null } | null = null;
   const binds: MachineConfig['boot']['binds'] = [];
   const env = [...DEFAULT_ENV, `TERM=${process.env.TERM ?? 'dumb'}`];
@@ -98,6 +102,12 @@ export function parseRunArgs(argv: string[]): MachineConfig {
         else env.push(v);
         break;
       }
+      case '--max-procs': {
+        const v = value(name, inline);
+        maxProcs = Number(v);
+        if (!/^\d+$/.test(v) || maxProcs < 1) throw new UsageError(`--max-procs: '${v}' is not a positive number`);
+        break;
+      }
       case '--strace':
         strace = { file: inline ? resolve(inline) : null };
         break;
@@ -115,6 +125,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
   return {
     cpus,
     memBytes,
+    maxProcs,
     boot: { rootfs, binds, cwd: posix.normalize(hostPathToBytes(cwd)), program, args, env: env.map(hostPathToBytes), strace },
   };
 }

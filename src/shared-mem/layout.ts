@@ -31,6 +31,9 @@ export const Control = {
   NEXT_ID: 5,
   /** Signals the host sent to starling, to forward to the guest (bit N-1 for signal N). atomic. */
   HOST_SIGNALS: 6,
+  /** Processes alive (zombies included), and the most --max-procs allows. atomic; MAX_PROCS written once at boot. */
+  PROCESS_COUNT: 7,
+  MAX_PROCS: 8,
   /** Per vCPU: the host eventfd its run loop waits on besides guest fds (written to wake it). Written once by the vCPU. atomic. */
   DOORBELL_FD_BASE: 64 + MAX_CPUS,
   /** Per vCPU: 1 asks its running engine to stop at the next translation block (set by the ticker, cleared by cpu-worker/native/preempt.c). atomic. */

@@ -199,7 +199,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
       t.parked = null;
       if (t.signalInterrupt && parked.interruptible !== 'resume') {
         parked.cancel?.();
-        restart = new RestartDecision(engine, !NOT_RESTARTABLE.has(t.parkedNr), t.parkedNr);
+        restart = new RestartDecision(engine, !NOT_RESTARTABLE.has(t.parkedNr), t.parkedNr, parked.interrupted);
       } else if (!this.settle(t, engine, resume(t, parked.resume))) {
         return;
       }

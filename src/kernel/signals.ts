@@ -128,7 +128,12 @@ export function deliverPending(t: Thread, engine: CpuBackend, restart: RestartDe
 
 /** How an interrupted syscall ends: EINTR, or restarted when the handler has SA_RESTART. */
 export class RestartDecision {
-  constructor(private readonly engine: CpuBackend, private readonly restartable: boolean, private readonly nr: number) {}
+  constructor(
+    private readonly engine: CpuBackend,
+    private readonly restartable: boolean,
+    private readonly nr: number,
+    private readonly interrupted: () => number = () => -4 /* EINTR */,
+  ) {}
 
   apply(action: SigAction | null): void {
     if (this.restartable && (action === null || action.handler === SIG_IGN || action.flags & SA.RESTART)) {
@@ -136,7 +141,7 @@ export class RestartDecision {
       this.engine.setReg(Reg.RIP, this.engine.getReg(Reg.RIP) - 2);
       this.engine.setReg(Reg.RAX, this.nr);
     } else {
-      this.engine.completeSyscall(-4 /* EINTR */);
+      this.engine.completeSyscall(this.interrupted());
     }
   }
 }

@@ -43,26 +43,42 @@ function clockNowMs(clock: number): number {
 }
 
 /** Sleeps until deadline; on wake-up writes nothing to rem (signals, which would interrupt, come later). */
-function sleepUntil(deadline: number): SyscallResult {
+/**
+ * Sleeps until deadline. A signal handler ends the sleep with EINTR, and then a relative sleep
+ * stores the time it had left in rem (when rem is not NULL), as Linux does.
+ */
+function sleepUntil(t: Thread, deadline: number, rem: number): SyscallResult {
   if (monotonicMs() >= deadline) return 0;
-  return block({ kind: 'sleep', deadline }, () => 0);
+  return block({ kind: 'sleep', deadline }, () => 0, {
+    interrupted: () => {
+      if (rem) {
+        const left = Math.max(0, deadline - monotonicMs());
+        const ts = new DataView(new ArrayBuffer(16));
+        ts.setBigInt64(0, BigInt(Math.floor(left / 1e3)), true);
+        ts.setBigInt64(8, BigInt(Math.round((left % 1e3) * 1e6)), true);
+        t.mm.write(rem, new Uint8Array(ts.buffer));
+      }
+      return -E.EINTR;
+    },
+  });
 }
 
-const nanosleep: SyscallHandler = (t, [req]) => {
+const nanosleep: SyscallHandler = (t, [req, rem]) => {
   const { sec, nsec } = readTimespec(t, req);
-  return sleepUntil(monotonicMs() + sec * 1e3 + nsec / 1e6);
+  return sleepUntil(t, monotonicMs() + sec * 1e3 + nsec / 1e6, rem);
 };
 
 const SLEEP_CLOCKS = new Set<number>([CLOCK.REALTIME, CLOCK.MONOTONIC, CLOCK.BOOTTIME, CLOCK.TAI, CLOCK.PROCESS_CPUTIME_ID]);
 
-const clockNanosleep: SyscallHandler = (t, [clockArg, flags, req]) => {
+const clockNanosleep: SyscallHandler = (t, [clockArg, flags, req, rem]) => {
   const clock = int(clockArg);
   if (clock === CLOCK.THREAD_CPUTIME_ID) return -E.EINVAL;
   if (!SLEEP_CLOCKS.has(clock)) return -E.EINVAL;
   const { sec, nsec } = readTimespec(t, req);
   const ms = sec * 1e3 + nsec / 1e6;
-  const deadline = int(flags) & TIMER_ABSTIME ? monotonicMs() + (ms - clockNowMs(clock)) : monotonicMs() + ms;
-  return sleepUntil(deadline);
+  const absolute = (int(flags) & TIMER_ABSTIME) !== 0;
+  const deadline = absolute ? monotonicMs() + (ms - clockNowMs(clock)) : monotonicMs() + ms;
+  return sleepUntil(t, deadline, absolute ? 0 : rem);
 };
 
 export const timeSyscalls: SyscallEntry[] = [

@@ -27,6 +27,8 @@ export interface Block {
   cancel?: () => void;
   /** false: signals do not end this wait (vfork's parent); 'resume': a signal runs resume (sigtimedwait). */
   interruptible?: boolean | 'resume';
+  /** The result when a signal handler ends the wait and the call is not restarted (default -EINTR). */
+  interrupted?: () => number;
 }
 
 export type Wait =
@@ -60,7 +62,7 @@ export function sys(nr: number, name: string, handler: SyscallHandler, args: rea
   return { nr, name, handler, args, ret };
 }
 
-export const block = (wait: Wait, resume: () => SyscallResult, extra: Pick<Block, 'cancel' | 'interruptible'> = {}): Block =>
+export const block = (wait: Wait, resume: () => SyscallResult, extra: Pick<Block, 'cancel' | 'interruptible' | 'interrupted'> = {}): Block =>
   ({ kind: 'block', wait, resume, ...extra });
 export const leave = (why: Leave['why']): Leave => ({ kind: 'leave', why });
 

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "check.h"
 
@@ -140,6 +141,19 @@ int main(void)
     }
     CHECKV("sigwaitinfo queued", sigwaitinfo(&waitset, &si));
     printf("sival %d si_code %d\n", si.si_value.sival_int, si.si_code);
+    waitpid(pid, &status, 0);
+
+    /* A handler ends nanosleep with EINTR and the time left in rem. */
+    handle(SIGALRM, on_signal, 0);
+    pid = fork();
+    if (pid == 0) {
+        usleep(100000);
+        kill(getppid(), SIGALRM);
+        _exit(0);
+    }
+    struct timespec req = { 1, 0 }, rem = { 0, 0 };
+    CHECKN("nanosleep interrupted", nanosleep(&req, &rem));
+    printf("rem between 0.5 s and 1 s: %d\n", rem.tv_sec == 0 && rem.tv_nsec > 500000000);
     waitpid(pid, &status, 0);
 
     /* A write to a pipe without readers: EPIPE when SIGPIPE is ignored, death otherwise (below). */

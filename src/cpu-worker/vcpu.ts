@@ -171,12 +171,14 @@ class Vcpu implements SyscallSink, SchedulerPort {
   /** Waits (up to timeoutMs; 0 polls) for parked threads' fds, deadlines and the doorbell. */
   private collectWakeups(timeoutMs: number): void {
     if (timeoutMs === 0 && this.blocked.size === 0) return;
-    const fdWaits = [...this.blocked].filter((t) => t.parked!.wait.kind === 'fd');
-    const ready = this.waiter.wait(fdWaits.map((t) => {
-      const w = t.parked!.wait as { hostFd: number; events: number };
-      return { fd: w.hostFd, events: w.events };
-    }), timeoutMs);
-    fdWaits.forEach((t, i) => ready[i] && this.wake(t));
+    const waiting: Array<{ thread: Thread; fd: number; events: number }> = [];
+    for (const t of this.blocked) {
+      const w = t.parked!.wait;
+      if (w.kind === 'fd') waiting.push({ thread: t, fd: w.hostFd, events: w.events });
+      else if (w.kind === 'fds') for (const f of w.fds) waiting.push({ thread: t, fd: f.hostFd, events: f.events });
+    }
+    const ready = this.waiter.wait(waiting, timeoutMs);
+    waiting.forEach((w, i) => ready[i] && this.wake(w.thread));
     const now = monotonicMs();
     for (const t of [...this.blocked]) {
       const deadline = t.parked!.wait.deadline;

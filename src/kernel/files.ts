@@ -24,6 +24,10 @@ export class OpenFile {
   private refs = 1;
   /** Read position of a synthetic directory (entries already returned). */
   dirPosition = 0;
+  /** Set for sockets (socket, accept, socketpair): the socket calls refuse anything else (ENOTSOCK). */
+  isSocket = false;
+  /** Set for epoll instances: epoll_ctl and epoll_wait refuse anything else (EINVAL). */
+  isEpoll = false;
   /** For a writable synthetic file (/proc/PID/comm): applies what was written. */
   onWritten: (() => void) | null = null;
 

@@ -5,6 +5,7 @@
 import { Reg, REG_COUNT, type CpuBackend } from '../cpu-worker/backend.js';
 import { Errno } from './errno.js';
 import type { Process, SigAction, Thread } from './task.js';
+import type { SyscallResult } from './syscall.js';
 
 export const SIG = {
   HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11,
@@ -276,4 +277,24 @@ export function returnFromSignal(t: Thread, engine: CpuBackend): boolean {
   engine.setRegs(regs);
   t.sigmask = dv.getBigUint64(FRAME.SIGMASK, true) & ~UNBLOCKABLE;
   return true;
+}
+
+/**
+ * Runs a waiting call (epoll_pwait, ppoll) with a temporary signal mask, as Linux does: the
+ * caller's mask comes back when the call returns, and a handler that interrupts the wait
+ * returns to the caller's mask too (it is what the signal frame records).
+ */
+export function withTemporaryMask(t: Thread, mask: bigint, run: () => SyscallResult): SyscallResult {
+  const old = t.sigmask;
+  t.sigmask = mask & ~UNBLOCKABLE;
+  const finish = (r: SyscallResult): SyscallResult => {
+    if (typeof r !== 'number' && r.kind === 'block') {
+      t.suspendedSigmask = old;
+      return { ...r, resume: () => finish(r.resume()) };
+    }
+    t.suspendedSigmask = null;
+    t.sigmask = old;
+    return r;
+  };
+  return finish(run());
 }

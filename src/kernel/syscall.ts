@@ -33,6 +33,8 @@ export interface Block {
 
 export type Wait =
   | { kind: 'fd'; hostFd: number; events: number; deadline?: number }
+  /** Any of several host fds (poll, ppoll). */
+  | { kind: 'fds'; fds: Array<{ hostFd: number; events: number }>; deadline?: number }
   | { kind: 'sleep'; deadline: number }
   /** Woken by FutexTable.wake (waiter.woken), or at the deadline. */
   | { kind: 'futex'; waiter: FutexWaiter; deadline?: number }

@@ -12,9 +12,11 @@ import { schedSyscalls } from './sys-sched.js';
 import { futexSyscalls } from './sys-futex.js';
 import { threadSyscalls } from './sys-thread.js';
 import { pipeSyscalls } from './sys-pipe.js';
+import { netSyscalls } from './sys-net.js';
+import { pollSyscalls } from './sys-poll.js';
 
 export function buildSyscallTable(): SyscallTable {
   return new SyscallTable([
-    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls, schedSyscalls, futexSyscalls, threadSyscalls, pipeSyscalls,
+    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls, schedSyscalls, futexSyscalls, threadSyscalls, pipeSyscalls, netSyscalls, pollSyscalls,
   ]);
 }

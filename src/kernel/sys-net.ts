@@ -1,0 +1,398 @@
+// Sockets: every guest socket is a host socket, non-blocking on the host; the guest's
+// O_NONBLOCK (or MSG_DONTWAIT) decides whether a call waits (the thread parks on the host fd).
+// A guest port is the same port on the host, so a host client reaches a guest listener
+// directly. Outbound, the guest reaches only loopback: connect and sendto to any other address
+// fail with ENETUNREACH, so nothing the guest does reaches a host address it was not given.
+// Abstract AF_UNIX names get a per-machine prefix, so guests never meet the host's.
+import { E, Errno } from './errno.js';
+import { O, OpenFile } from './files.js';
+import { addressOf, hostSyscall, HostScratch, scratch } from './host/libc.js';
+import { POLLIN, POLLOUT, transfer } from './fd-io.js';
+import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import type { Thread } from './task.js';
+
+const NR = {
+  socket: 41, connect: 42, accept: 43, sendto: 44, recvfrom: 45, sendmsg: 46, recvmsg: 47, shutdown: 48,
+  bind: 49, listen: 50, getsockname: 51, getpeername: 52, socketpair: 53, setsockopt: 54, getsockopt: 55,
+  accept4: 288,
+} as const;
+const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
+const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5, SOCK_NONBLOCK = O.NONBLOCK, SOCK_CLOEXEC = O.CLOEXEC;
+const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+const SOL_SOCKET = 1, SO_ERROR = 4;
+const SOCKADDR_MAX = 128;
+/** The prefix of this machine's abstract AF_UNIX names on the host. */
+const ABSTRACT_PREFIX = `starling-${process.pid}-`;
+
+function socketFile(t: Thread, fd: number): OpenFile {
+  const f = t.process.files.get(fd);
+  if (!f.isSocket) throw new Errno(E.ENOTSOCK);
+  return f;
+}
+
+function isLoopback(family: number, addr: Uint8Array): boolean {
+  if (family === AF_INET) return addr[4] === 127;
+  if (family !== AF_INET6) return true;
+  const a = addr.subarray(8, 24);
+  const mapped = a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff;
+  if (mapped) return a[12] === 127;
+  return a.subarray(0, 15).every((b) => b === 0) && a[15] === 1;
+}
+
+/** A guest sockaddr as the host should see it. For an outbound destination, only loopback. */
+function hostSockaddr(t: Thread, addrP: number, len: number, destination: boolean): Uint8Array {
+  if (len < 2 || len > SOCKADDR_MAX) throw new Errno(E.EINVAL);
+  const a = t.mm.read(addrP, len);
+  const family = a[0] | (a[1] << 8);
+  if (family === AF_UNIX) {
+    if (len > 2 && a[2] === 0) {
+      const name = Buffer.concat([Buffer.from([0, 0, 0]), Buffer.from(ABSTRACT_PREFIX, 'latin1'), a.subarray(3)]);
+      name[0] = AF_UNIX;
+      if (name.length > 110) throw new Errno(E.EINVAL);
+      return name;
+    }
+    t.kernel.warnOnce('unix-path', 'AF_UNIX sockets bound to filesystem paths are not implemented yet: EAFNOSUPPORT');
+    throw new Errno(E.EAFNOSUPPORT);
+  }
+  if (family === AF_INET && len < 16) throw new Errno(E.EINVAL);
+  if (family === AF_INET6 && len < 24) throw new Errno(E.EINVAL);
+  if (family !== AF_INET && family !== AF_INET6) throw new Errno(E.EAFNOSUPPORT);
+  if (destination && !isLoopback(family, a)) throw new Errno(E.ENETUNREACH);
+  return a;
+}
+
+/** Writes a host sockaddr back to the guest (addrP, lenP as accept/getsockname take them). */
+function guestSockaddr(t: Thread, host: Uint8Array, addrP: number, lenP: number): void {
+  if (!addrP) return;
+  let out = host;
+  if (host.length > 3 && host[0] === AF_UNIX && host[2] === 0) {
+    const prefix = Buffer.from(ABSTRACT_PREFIX, 'latin1');
+    if (Buffer.from(host.subarray(3, 3 + prefix.length)).equals(prefix)) {
+      out = new Uint8Array([AF_UNIX, 0, 0, ...host.subarray(3 + prefix.length)]);
+    }
+  }
+  const room = t.mm.readU32(lenP);
+  if (int(room) < 0) throw new Errno(E.EINVAL);
+  t.mm.write(addrP, out.subarray(0, Math.min(room, out.length)));
+  t.mm.writeU32(lenP, out.length);
+}
+
+/** Runs a host call that returns a sockaddr into scratch, then copies it to the guest. */
+function withSockaddrOut(t: Thread, addrP: number, lenP: number, call: (addr: number, lenAddr: number) => number): number {
+  const buf = scratch.bounce(SOCKADDR_MAX + 8);
+  const dv = new DataView(buf.view.buffer, buf.view.byteOffset, SOCKADDR_MAX + 8);
+  dv.setUint32(SOCKADDR_MAX, SOCKADDR_MAX, true);
+  const r = call(buf.address, buf.address + SOCKADDR_MAX);
+  if (r < 0) return r;
+  const len = dv.getUint32(SOCKADDR_MAX, true);
+  guestSockaddr(t, buf.view.slice(0, Math.min(len, SOCKADDR_MAX)), addrP, lenP);
+  return r;
+}
+
+function callWithSockaddr(addr: Uint8Array, call: (hostAddr: number, len: number) => number): number {
+  const buf = scratch.bounce(addr.length);
+  buf.view.set(addr);
+  return call(buf.address, addr.length);
+}
+
+function install(t: Thread, hostFd: number, typeFlags: number): number {
+  const file = new OpenFile(hostFd, O.RDWR | (typeFlags & SOCK_NONBLOCK ? O.NONBLOCK : 0), `socket:[${hostFd}]`);
+  file.isSocket = true;
+  return t.process.files.install(file, (typeFlags & SOCK_CLOEXEC) !== 0);
+}
+
+const socket: SyscallHandler = (t, [domain, typeArg, protocol]) => {
+  const type = int(typeArg);
+  const base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (int(domain) !== AF_UNIX && int(domain) !== AF_INET && int(domain) !== AF_INET6) throw new Errno(E.EAFNOSUPPORT);
+  if (base !== SOCK_STREAM && base !== SOCK_DGRAM && base !== SOCK_SEQPACKET) throw new Errno(E.EINVAL);
+  const fd = hostSyscall(NR.socket, int(domain), base | SOCK_NONBLOCK | SOCK_CLOEXEC, int(protocol));
+  return fd < 0 ? fd : install(t, fd, type);
+};
+
+const socketpair: SyscallHandler = (t, [domain, typeArg, protocol, svP]) => {
+  const type = int(typeArg);
+  if (int(domain) !== AF_UNIX) throw new Errno(E.EOPNOTSUPP);
+  t.mm.write(svP, new Uint8Array(8));
+  const buf = scratch.bounce(8);
+  const r = hostSyscall(NR.socketpair, AF_UNIX, (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) | SOCK_NONBLOCK | SOCK_CLOEXEC, int(protocol), buf.address);
+  if (r < 0) return r;
+  const dv = new DataView(buf.view.buffer, buf.view.byteOffset, 8);
+  const a = install(t, dv.getInt32(0, true), type), b = install(t, dv.getInt32(4, true), type);
+  const out = new DataView(new ArrayBuffer(8));
+  out.setInt32(0, a, true);
+  out.setInt32(4, b, true);
+  t.mm.write(svP, new Uint8Array(out.buffer));
+  return 0;
+};
+
+const bind: SyscallHandler = (t, [fd, addrP, len]) => {
+  const f = socketFile(t, fd);
+  return callWithSockaddr(hostSockaddr(t, addrP, len, false), (a, l) => hostSyscall(NR.bind, f.hostFd, a, l));
+};
+
+const listen: SyscallHandler = (t, [fd, backlog]) => hostSyscall(NR.listen, socketFile(t, fd).hostFd, int(backlog));
+
+function acceptOn(t: Thread, fd: number, addrP: number, lenP: number, flags: number): SyscallResult {
+  if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);
+  const f = socketFile(t, fd);
+  return transfer(f, POLLIN, () => {
+    const buf = scratch.bounce(SOCKADDR_MAX + 8);
+    const dv = new DataView(buf.view.buffer, buf.view.byteOffset, SOCKADDR_MAX + 8);
+    dv.setUint32(SOCKADDR_MAX, SOCKADDR_MAX, true);
+    const r = hostSyscall(NR.accept4, f.hostFd, buf.address, buf.address + SOCKADDR_MAX, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (r < 0) return r;
+    const peer = buf.view.slice(0, Math.min(dv.getUint32(SOCKADDR_MAX, true), SOCKADDR_MAX));
+    const guestFd = install(t, r, flags);
+    guestSockaddr(t, peer, addrP, lenP);
+    return guestFd;
+  });
+}
+
+const accept: SyscallHandler = (t, [fd, addrP, lenP]) => acceptOn(t, fd, addrP, lenP, 0);
+const accept4: SyscallHandler = (t, [fd, addrP, lenP, flags]) => acceptOn(t, fd, addrP, lenP, int(flags));
+
+
+
+const connect: SyscallHandler = (t, [fd, addrP, len]) => {
+  const f = socketFile(t, fd);
+  const r = callWithSockaddr(hostSockaddr(t, addrP, len, true), (a, l) => hostSyscall(NR.connect, f.hostFd, a, l));
+  if (r !== -E.EINPROGRESS || f.flags & O.NONBLOCK) return r;
+  // A blocking connect waits for the host's non-blocking one to finish, then reports its result.
+  const finish = (): SyscallResult => {
+    const buf = scratch.bounce(8);
+    new DataView(buf.view.buffer, buf.view.byteOffset, 8).setUint32(4, 4, true);
+    hostSyscall(NR.getsockopt, f.hostFd, SOL_SOCKET, SO_ERROR, buf.address, buf.address + 4);
+    const err = new DataView(buf.view.buffer, buf.view.byteOffset, 8).getInt32(0, true);
+    return err ? -err : 0;
+  };
+  return block({ kind: 'fd', hostFd: f.hostFd, events: POLLOUT }, finish);
+};
+
+const shutdown: SyscallHandler = (t, [fd, how]) => hostSyscall(NR.shutdown, socketFile(t, fd).hostFd, int(how));
+
+const getsockname: SyscallHandler = (t, [fd, addrP, lenP]) =>
+  withSockaddrOut(t, addrP, lenP, (a, l) => hostSyscall(NR.getsockname, socketFile(t, fd).hostFd, a, l));
+const getpeername: SyscallHandler = (t, [fd, addrP, lenP]) =>
+  withSockaddrOut(t, addrP, lenP, (a, l) => hostSyscall(NR.getpeername, socketFile(t, fd).hostFd, a, l));
+
+const OPTVAL_MAX = 256;
+
+const setsockopt: SyscallHandler = (t, [fd, level, name, valP, len]) => {
+  const f = socketFile(t, fd);
+  if (int(len) < 0 || len > OPTVAL_MAX) throw new Errno(E.EINVAL);
+  const value = len ? t.mm.read(valP, len) : new Uint8Array(0);
+  const buf = scratch.bounce(OPTVAL_MAX);
+  buf.view.set(value);
+  return hostSyscall(NR.setsockopt, f.hostFd, int(level), int(name), buf.address, len);
+};
+
+const getsockopt: SyscallHandler = (t, [fd, level, name, valP, lenP]) => {
+  const f = socketFile(t, fd);
+  const room = int(t.mm.readU32(lenP));
+  if (room < 0) throw new Errno(E.EINVAL);
+  const buf = scratch.bounce(OPTVAL_MAX + 4);
+  const dv = new DataView(buf.view.buffer, buf.view.byteOffset, OPTVAL_MAX + 4);
+  dv.setUint32(OPTVAL_MAX, Math.min(room, OPTVAL_MAX), true);
+  const r = hostSyscall(NR.getsockopt, f.hostFd, int(level), int(name), buf.address, buf.address + OPTVAL_MAX);
+  if (r < 0) return r;
+  const n = dv.getUint32(OPTVAL_MAX, true);
+  t.mm.write(valP, buf.view.slice(0, Math.min(n, room)));
+  t.mm.writeU32(lenP, n);
+  return r;
+};
+
+/** A send or receive: waits unless the socket is O_NONBLOCK or the call says MSG_DONTWAIT. */
+function sendOrReceive(f: OpenFile, flags: number, events: number, attempt: () => number): SyscallResult {
+  if (flags & MSG_DONTWAIT) return attempt();
+  return transfer(f, events, attempt);
+}
+
+const sendto: SyscallHandler = (t, [fd, bufP, len, flagsArg, addrP, addrLen]) => {
+  const f = socketFile(t, fd);
+  const flags = int(flagsArg);
+  const dest = addrP ? hostSockaddr(t, addrP, addrLen, true) : null;
+  const spans = t.mm.hostSpans(bufP, Math.min(len, 0x7ffff000), 'read');
+  return sendOrReceive(f, flags, POLLOUT, () => {
+    const data = spans.length === 1 ? spans[0] : bounceFrom(t, bufP, len);
+    const hostFlags = flags | MSG_DONTWAIT | MSG_NOSIGNAL;
+    if (!dest) return hostSyscall(NR.sendto, f.hostFd, data[0], data[1], hostFlags, 0, 0);
+    return hostSyscall(NR.sendto, f.hostFd, data[0], data[1], hostFlags, scratchPath(dest), dest.length);
+  });
+};
+
+/** Copies a guest buffer that is not contiguous in the pool to the bounce buffer. */
+function bounceFrom(t: Thread, addr: number, len: number): [number, number] {
+  const b = scratch.bounce(len);
+  b.view.set(t.mm.read(addr, len));
+  return [b.address, len];
+}
+
+/** Host address of a sockaddr placed in scratch's second path region (the payload may be in the bounce buffer). */
+function scratchPath(addr: Uint8Array): number {
+  scratch.bytes.set(addr, HostScratch.PATH_B);
+  return scratch.address + HostScratch.PATH_B;
+}
+
+const recvfrom: SyscallHandler = (t, [fd, bufP, len, flagsArg, addrP, lenP]) => {
+  const f = socketFile(t, fd);
+  const flags = int(flagsArg);
+  const spans = t.mm.hostSpans(bufP, Math.min(len, 0x7ffff000), 'write');
+  return sendOrReceive(f, flags, POLLIN, () => {
+    const addrBuf = scratch.address + HostScratch.PATH_B;
+    new DataView(scratch.bytes.buffer).setUint32(HostScratch.PATH_B + SOCKADDR_MAX, SOCKADDR_MAX, true);
+    const single = spans.length <= 1;
+    const target = single ? (spans[0] ?? [0, 0]) : [scratch.bounce(len).address, len];
+    const r = hostSyscall(NR.recvfrom, f.hostFd, target[0], target[1], flags | MSG_DONTWAIT, addrP ? addrBuf : 0, addrP ? addrBuf + SOCKADDR_MAX : 0);
+    if (r < 0) return r;
+    if (!single) t.mm.write(bufP, scratch.bounce(len).view.slice(0, r));
+    if (addrP) {
+      const n = new DataView(scratch.bytes.buffer).getUint32(HostScratch.PATH_B + SOCKADDR_MAX, true);
+      guestSockaddr(t, scratch.bytes.slice(HostScratch.PATH_B, HostScratch.PATH_B + Math.min(n, SOCKADDR_MAX)), addrP, lenP);
+    }
+    return r;
+  });
+};
+
+/** Scratch for one host msghdr: the header, its iovecs, the name and the control data. */
+const MSG = { HDR: 0, NAME: 64, IOV: 256, CONTROL: 256 + 16 * 1024, CONTROL_MAX: 4096 } as const;
+const MSG_AREA = new Uint8Array(new SharedArrayBuffer(MSG.CONTROL + MSG.CONTROL_MAX));
+const MSG_ADDRESS = addressOf(MSG_AREA.buffer as SharedArrayBuffer);
+const MSG_VIEW = new DataView(MSG_AREA.buffer);
+const UIO_MAXIOV = 1024;
+const SCM_RIGHTS = 1;
+
+interface GuestMsghdr {
+  name: number;
+  namelen: number;
+  iov: number;
+  iovlen: number;
+  control: number;
+  controllen: number;
+}
+
+function readMsghdr(t: Thread, p: number): GuestMsghdr {
+  const dv = new DataView(t.mm.read(p, 56).buffer);
+  return {
+    name: Number(dv.getBigUint64(0, true)), namelen: dv.getUint32(8, true), iov: Number(dv.getBigUint64(16, true)),
+    iovlen: Number(dv.getBigUint64(24, true)), control: Number(dv.getBigUint64(32, true)), controllen: Number(dv.getBigUint64(40, true)),
+  };
+}
+
+/**
+ * Builds the host msghdr for a guest one: iovecs over the guest's own pool bytes, the
+ * (checked) address, the control data. Descriptor passing (SCM_RIGHTS) is not supported.
+ */
+function hostMsghdr(t: Thread, m: GuestMsghdr, sending: boolean): number {
+  if (m.iovlen > UIO_MAXIOV) throw new Errno(E.EMSGSIZE);
+  const iovs = new DataView(t.mm.read(m.iov, m.iovlen * 16).buffer);
+  let n = 0;
+  for (let i = 0; i < m.iovlen; i++) {
+    const base = Number(iovs.getBigUint64(i * 16, true)), len = Number(iovs.getBigUint64(i * 16 + 8, true));
+    for (const [addr, l] of t.mm.hostSpans(base, len, sending ? 'read' : 'write')) {
+      if (n >= UIO_MAXIOV) throw new Errno(E.EMSGSIZE);
+      MSG_VIEW.setBigUint64(MSG.IOV + n * 16, BigInt(addr), true);
+      MSG_VIEW.setBigUint64(MSG.IOV + n * 16 + 8, BigInt(l), true);
+      n++;
+    }
+  }
+  let namelen = 0;
+  if (m.name && sending) {
+    const name = hostSockaddr(t, m.name, m.namelen, true);
+    MSG_AREA.set(name, MSG.NAME);
+    namelen = name.length;
+  } else if (m.name) {
+    namelen = SOCKADDR_MAX;
+  }
+  const controllen = Math.min(m.controllen, MSG.CONTROL_MAX);
+  if (sending && m.control && controllen) {
+    const control = t.mm.read(m.control, controllen);
+    if (new DataView(control.buffer).getInt32(12, true) === SCM_RIGHTS) throw new Errno(E.EOPNOTSUPP);
+    MSG_AREA.set(control, MSG.CONTROL);
+  }
+  MSG_VIEW.setBigUint64(MSG.HDR, BigInt(namelen ? MSG_ADDRESS + MSG.NAME : 0), true);
+  MSG_VIEW.setUint32(MSG.HDR + 8, namelen, true);
+  MSG_VIEW.setBigUint64(MSG.HDR + 16, BigInt(MSG_ADDRESS + MSG.IOV), true);
+  MSG_VIEW.setBigUint64(MSG.HDR + 24, BigInt(n), true);
+  MSG_VIEW.setBigUint64(MSG.HDR + 32, BigInt(m.control && controllen ? MSG_ADDRESS + MSG.CONTROL : 0), true);
+  MSG_VIEW.setBigUint64(MSG.HDR + 40, BigInt(m.control ? controllen : 0), true);
+  MSG_VIEW.setInt32(MSG.HDR + 48, 0, true);
+  return MSG_ADDRESS + MSG.HDR;
+}
+
+/** After a host recvmsg: the address, control data, their lengths and msg_flags back to the guest. */
+function finishRecv(t: Thread, msgP: number, m: GuestMsghdr): void {
+  if (m.name) {
+    const len = MSG_VIEW.getUint32(MSG.HDR + 8, true);
+    const room = m.namelen;
+    t.mm.write(m.name, MSG_AREA.slice(MSG.NAME, MSG.NAME + Math.min(len, room)));
+    t.mm.writeU32(msgP + 8, len);
+  }
+  const controllen = Number(MSG_VIEW.getBigUint64(MSG.HDR + 40, true));
+  if (m.control && controllen) t.mm.write(m.control, MSG_AREA.slice(MSG.CONTROL, MSG.CONTROL + controllen));
+  t.mm.writeU64(msgP + 40, m.control ? controllen : 0);
+  t.mm.writeU32(msgP + 48, MSG_VIEW.getInt32(MSG.HDR + 48, true));
+}
+
+function sendOne(t: Thread, f: OpenFile, msgP: number, flags: number): number {
+  return hostSyscall(NR.sendmsg, f.hostFd, hostMsghdr(t, readMsghdr(t, msgP), true), flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+function recvOne(t: Thread, f: OpenFile, msgP: number, flags: number): number {
+  const m = readMsghdr(t, msgP);
+  const r = hostSyscall(NR.recvmsg, f.hostFd, hostMsghdr(t, m, false), flags | MSG_DONTWAIT);
+  if (r >= 0) finishRecv(t, msgP, m);
+  return r;
+}
+
+const sendmsg: SyscallHandler = (t, [fd, msgP, flagsArg]) => {
+  const f = socketFile(t, fd);
+  return sendOrReceive(f, int(flagsArg), POLLOUT, () => sendOne(t, f, msgP, int(flagsArg)));
+};
+
+const recvmsg: SyscallHandler = (t, [fd, msgP, flagsArg]) => {
+  const f = socketFile(t, fd);
+  return sendOrReceive(f, int(flagsArg), POLLIN, () => recvOne(t, f, msgP, int(flagsArg)));
+};
+
+const MMSGHDR_SIZE = 64, MSG_WAITFORONE = 0x10000;
+
+/** recvmmsg/sendmmsg: the first message may wait; the rest are taken while they come without waiting. */
+function manyMessages(t: Thread, fd: number, vecP: number, vlen: number, flags: number, sending: boolean): SyscallResult {
+  const f = socketFile(t, fd);
+  const count = Math.min(vlen >>> 0, UIO_MAXIOV);
+  const one = (i: number, extra: number) => (sending ? sendOne : recvOne)(t, f, vecP + i * MMSGHDR_SIZE, (flags & ~MSG_WAITFORONE) | extra);
+  return sendOrReceive(f, flags, sending ? POLLOUT : POLLIN, () => {
+    let done = 0;
+    for (; done < count; done++) {
+      const r = one(done, done > 0 ? MSG_DONTWAIT : 0);
+      if (r < 0) return done > 0 ? done : r;
+      t.mm.writeU32(vecP + done * MMSGHDR_SIZE + 56, r);
+    }
+    return done;
+  });
+}
+
+const recvmmsg: SyscallHandler = (t, [fd, vecP, vlen, flags]) => manyMessages(t, fd, vecP, vlen, int(flags), false);
+const sendmmsg: SyscallHandler = (t, [fd, vecP, vlen, flags]) => manyMessages(t, fd, vecP, vlen, int(flags), true);
+
+export const netSyscalls: SyscallEntry[] = [
+  sys(NR.sendmsg, 'sendmsg', sendmsg, ['fd', 'ptr', 'hex']),
+  sys(NR.recvmsg, 'recvmsg', recvmsg, ['fd', 'ptr', 'hex']),
+  sys(299, 'recvmmsg', recvmmsg, ['fd', 'ptr', 'uint', 'hex', 'ptr']),
+  sys(307, 'sendmmsg', sendmmsg, ['fd', 'ptr', 'uint', 'hex']),
+  sys(NR.socket, 'socket', socket, ['int', 'hex', 'int'], 'fd'),
+  sys(NR.socketpair, 'socketpair', socketpair, ['int', 'hex', 'int', 'ptr']),
+  sys(NR.bind, 'bind', bind, ['fd', 'ptr', 'int']),
+  sys(NR.listen, 'listen', listen, ['fd', 'int']),
+  sys(NR.accept, 'accept', accept, ['fd', 'ptr', 'ptr'], 'fd'),
+  sys(NR.accept4, 'accept4', accept4, ['fd', 'ptr', 'ptr', 'hex'], 'fd'),
+  sys(NR.connect, 'connect', connect, ['fd', 'ptr', 'int']),
+  sys(NR.shutdown, 'shutdown', shutdown, ['fd', 'int']),
+  sys(NR.getsockname, 'getsockname', getsockname, ['fd', 'ptr', 'ptr']),
+  sys(NR.getpeername, 'getpeername', getpeername, ['fd', 'ptr', 'ptr']),
+  sys(NR.setsockopt, 'setsockopt', setsockopt, ['fd', 'int', 'int', 'ptr', 'int']),
+  sys(NR.getsockopt, 'getsockopt', getsockopt, ['fd', 'int', 'int', 'ptr', 'ptr']),
+  sys(NR.sendto, 'sendto', sendto, ['fd', 'inbuf', 'size', 'hex', 'ptr', 'int']),
+  sys(NR.recvfrom, 'recvfrom', recvfrom, ['fd', 'outbuf', 'size', 'hex', 'ptr', 'ptr']),
+];

@@ -1,12 +1,12 @@
 // `npm run demo`: with STARLING_ZLM_DIR naming a ZLMediaKit release folder, the mission: run
 // MediaServer -d in Starling, push a test stream from the host's ffmpeg to the guest's port
 // 554, and check the HLS recording frame by frame. Without it, a tour of the default rootfs.
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { frameHashes, GUEST_ZLM_DIR, makeSource, playlistOf, prepareRelease, push, startMediaServer, waitForPort } from './rtsp-push.js';
 
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
@@ -33,52 +33,34 @@ function tour(): number {
   return failures;
 }
 
-const GUEST_DIR = '/home/ZLMediaKit/release/linux/Release';
 const say = (line: string) => process.stdout.write(`demo: ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const portOpen = (port: number) => new Promise<boolean>((resolve) => {
-  const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
-  s.on('error', () => resolve(false));
-});
-function frameHashes(input: string): string[] {
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', input, '-map', '0:v', '-f', 'framemd5', '-'], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
-}
 
 /** The mission: MediaServer -d in Starling, a host ffmpeg push to the guest's :554, the recording checked. */
 async function rtspDemo(zlmDir: string): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'starling-demo-'));
   try {
-    const release = join(work, 'Release');
     say(`copying ${zlmDir} (your folder stays untouched) and setting [hls] segNum=0`);
-    cpSync(zlmDir, release, { recursive: true, filter: (src) => !src.endsWith('.debug') && !src.includes('/log') });
-    const ini = join(release, 'config.ini');
-    writeFileSync(ini, readFileSync(ini, 'latin1').replace(/^segNum=.*$/m, 'segNum=0'), 'latin1');
+    const release = prepareRelease(zlmDir, work);
     const source = join(work, 'src.mp4');
-    spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-t', '10',
-      '-c:v', 'libx264', '-g', '50', '-pix_fmt', 'yuv420p', '-threads', '1', source]);
-    say(`starling run --cpus 2 --bind ${release}:${GUEST_DIR} --cwd ${GUEST_DIR} -- ./MediaServer -d`);
-    const server = spawn(process.execPath, [CLI, 'run', '--cpus', '2', '--bind', `${release}:${GUEST_DIR}`, '--cwd', GUEST_DIR, '--', './MediaServer', '-d'],
-      { stdio: ['ignore', 'ignore', 'inherit'] });
+    makeSource(source, 10);
+    say(`starling run --cpus 2 --bind ${release}:${GUEST_ZLM_DIR} --cwd ${GUEST_ZLM_DIR} -- ./MediaServer -d`);
+    const server = startMediaServer(release, 'inherit');
     const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
     const started = Date.now();
-    let listening = false;
-    for (let i = 0; i < 120 && !listening; i++) {
-      await sleep(500);
-      listening = await portOpen(554);
+    if (!(await waitForPort(554, 60_000))) {
+      server.kill('SIGTERM');
+      throw new Error('MediaServer did not start listening on port 554 within a minute');
     }
-    if (!listening) throw new Error('MediaServer did not start listening on port 554 within a minute');
     say(`the guest listens on [::]:554 after ${((Date.now() - started) / 1000).toFixed(1)} s; pushing 10 s of H.264 from the host's ffmpeg`);
-    const push = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-i', source, '-c', 'copy', '-f', 'rtsp', 'rtsp://127.0.0.1:554/live/test'], { stdio: 'inherit' });
-    await sleep(3000);
+    const pushed = push(source, 'test', 'udp');
+    await new Promise((r) => setTimeout(r, 3000));
     server.kill('SIGTERM');
     const status = await exited;
-    const playlist = join(release, 'www', 'live', 'test', 'hls.m3u8');
-    const expected = frameHashes(source), recorded = existsSync(playlist) ? frameHashes(playlist) : [];
+    const expected = frameHashes(source), recorded = frameHashes(playlistOf(release, 'test'));
     const same = expected.length > 0 && JSON.stringify(expected) === JSON.stringify(recorded);
-    say(`ffmpeg exited ${push.status}; MediaServer stopped with status ${status}`);
+    say(`ffmpeg exited ${pushed.status}; MediaServer stopped with status ${status}`);
     say(`recorded ${recorded.length} frames of ${expected.length}; decoded frames ${same ? 'identical to the source' : 'DIFFER from the source'}`);
-    return push.status === 0 && status === 0 && same ? 0 : 1;
+    return pushed.status === 0 && status === 0 && same ? 0 : 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -14,7 +14,7 @@ import { AddressSpace } from '../kernel/mm/address-space.js';
 import { FdTable } from '../kernel/files.js';
 import { Vfs } from '../kernel/vfs/vfs.js';
 import { Strace } from '../kernel/strace.js';
-import { openStandardStreams } from '../kernel/sys-file.js';
+import { consoleForegroundGroup, openStandardStreams } from '../kernel/sys-file.js';
 import { execImage } from '../kernel/exec/exec.js';
 import { releaseThread } from '../kernel/sys-thread.js';
 import { RunQueue, rank, Policy } from '../kernel/sched/run-queue.js';
@@ -157,14 +157,22 @@ class Vcpu implements SyscallSink, SchedulerPort {
     }
   }
 
-  /** Signals the host sent to starling go to the first process's group (its terminal's foreground). */
+  /**
+   * Signals the host sent to starling: the terminal's (SIGINT, SIGQUIT) go to the guest's
+   * foreground process group, as the terminal driver would send them; SIGTERM and SIGHUP go to
+   * the first process, as a container's stop does.
+   */
   private forwardHostSignals(): void {
     const bits = Atomics.exchange(this.kernel.control, Control.HOST_SIGNALS, 0);
     const init = this.residents.get(INIT_PID);
     if (!bits || !init) return;
     for (let sig = 1; sig <= 32; sig++) {
       if (!(bits & (1 << (sig - 1)))) continue;
-      for (const p of this.residents.values()) if (p.pgid === init.pgid) sendSignal(p, null, { signo: sig, code: SI_KERNEL });
+      const fromTerminal = sig === SIG.INT || sig === SIG.QUIT;
+      const group = fromTerminal ? consoleForegroundGroup() ?? init.pgid : null;
+      for (const p of this.residents.values()) {
+        if (group === null ? p === init : p.pgid === group) sendSignal(p, null, { signo: sig, code: SI_KERNEL });
+      }
     }
   }
 

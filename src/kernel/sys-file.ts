@@ -325,6 +325,12 @@ const TERMIOS_SIZE = 36, WINSIZE_SIZE = 8;
  * to the host, so TIOCSPGRP is kept here and TIOCGPGRP answers from it.
  */
 const foregroundGroups = new Map<number, number>();
+let lastForegroundGroup: number | undefined;
+
+/** The foreground process group the guest last gave its terminal (where Ctrl-C goes), if any. */
+export function consoleForegroundGroup(): number | undefined {
+  return lastForegroundGroup;
+}
 
 function ttyKey(file: OpenFile): number {
   // TCGETS answers ENOTTY for anything that is not a terminal, as Linux would.
@@ -355,6 +361,7 @@ const ioctl: SyscallHandler = (t, [fdArg, cmdArg, arg]) => {
       const pgid = t.mm.readU32(arg) | 0;
       if (pgid < 0) throw new Errno(E.EINVAL);
       foregroundGroups.set(ttyKey(file), pgid);
+      lastForegroundGroup = pgid;
       return 0;
     }
     case IOC.FIONBIO:

@@ -36,8 +36,9 @@ int main(void) {
   printf("accepted from %s len %u\n", ip, l);
   setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, 4);
   char buf[64]; n = recvfrom(c, buf, sizeof buf, 0, 0, 0); printf("server got %.*s\n", n, buf);
-  struct iovec iov = { "RTSP/1.0 200 OK", 15 }; struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 }; printf("sendmsg %zd\n", sendmsg(c, &m, MSG_DONTWAIT | MSG_NOSIGNAL));
-  int st; waitpid(p, &st, 0);
+  struct iovec iov = { "RTSP/1.0 200 OK", 15 }; struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 }; ssize_t sent = sendmsg(c, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+  int st; waitpid(p, &st, 0); /* the client prints first: one order on every run */
+  printf("sendmsg %zd\n", sent);
   int u = socket(AF_INET, SOCK_DGRAM, 0); struct sockaddr_in ua = { .sin_family = AF_INET }; inet_pton(AF_INET, "127.0.0.1", &ua.sin_addr); bind(u, (void *)&ua, sizeof ua); l = sizeof ua; getsockname(u, (void *)&ua, &l);
   int u2 = socket(AF_INET, SOCK_DGRAM, 0); sendto(u2, "datagram", 8, 0, (void *)&ua, sizeof ua); n = recv(u, buf, sizeof buf, 0); printf("udp %.*s\n", n, buf);
 

@@ -141,7 +141,120 @@ const ppoll: SyscallHandler = (t, [fdsP, nfds, tsP, sigmaskP, sigsetsize]) => {
   return withTemporaryMask(t, new DataView(t.mm.read(sigmaskP, 8).buffer).getBigUint64(0, true), wait);
 };
 
+const POLLIN_SET = 0x1 | 0x40 | 0x8 | 0x10, POLLOUT_SET = 0x4 | 0x100 | 0x8, POLLEX_SET = 0x2;
+const FD_SETSIZE = 1024;
+
+/**
+ * select and pselect6 as poll: the fd_sets become a pollfd list, and the ready fds go back
+ * into the sets. Linux also writes the time left into select's timeval.
+ */
+function selectFds(t: Thread, nfds: number, sets: [number, number, number], deadline: number | undefined, writeLeft: (() => void) | null): SyscallResult {
+  if (nfds < 0 || nfds > FD_SETSIZE) throw new Errno(E.EINVAL);
+  const bytes = Math.ceil(nfds / 64) * 8;
+  const read = sets.map((p) => (p ? t.mm.read(p, bytes) : null));
+  const entries: Array<{ fd: number; events: number; hostFd: number }> = [];
+  for (let fd = 0; fd < nfds; fd++) {
+    const isSet = (i: number) => read[i] !== null && (read[i]![fd >> 3] & (1 << (fd & 7))) !== 0;
+    const events = (isSet(0) ? 0x1 : 0) | (isSet(1) ? 0x4 : 0) | (isSet(2) ? POLLEX_SET : 0);
+    if (!events) continue;
+    entries.push({ fd, events, hostFd: t.process.files.get(fd).hostFd });
+  }
+  const attempt = (): SyscallResult => {
+    entries.forEach((e, i) => {
+      VIEW.setInt32(i * 8, e.hostFd, true);
+      VIEW.setInt16(i * 8 + 4, e.events, true);
+      VIEW.setInt16(i * 8 + 6, 0, true);
+    });
+    const r = hostSyscall(HOST.poll, AREA_ADDRESS, entries.length, 0);
+    if (r < 0) return r;
+    const out = sets.map(() => new Uint8Array(bytes));
+    let ready = 0;
+    entries.forEach((e, i) => {
+      const revents = VIEW.getInt16(i * 8 + 6, true);
+      const mark = (k: number) => {
+        out[k][e.fd >> 3] |= 1 << (e.fd & 7);
+        ready++;
+      };
+      if (read[0] && e.events & 0x1 && revents & POLLIN_SET) mark(0);
+      if (read[1] && e.events & 0x4 && revents & POLLOUT_SET) mark(1);
+      if (read[2] && e.events & POLLEX_SET && revents & POLLEX_SET) mark(2);
+    });
+    if (ready > 0 || (deadline !== undefined && monotonicMs() >= deadline)) {
+      sets.forEach((p, k) => p && t.mm.write(p, out[k]));
+      writeLeft?.();
+      return ready;
+    }
+    return block({ kind: 'fds', fds: entries.map((e) => ({ hostFd: e.hostFd, events: e.events })), deadline }, attempt);
+  };
+  return attempt();
+}
+
+const select: SyscallHandler = (t, [nfds, readP, writeP, exceptP, tvP]) => {
+  let deadline: number | undefined;
+  if (tvP) {
+    const tv = new DataView(t.mm.read(tvP, 16).buffer);
+    const sec = Number(tv.getBigInt64(0, true)), usec = Number(tv.getBigInt64(8, true));
+    if (sec < 0 || usec < 0) throw new Errno(E.EINVAL);
+    deadline = monotonicMs() + sec * 1e3 + usec / 1e3;
+  }
+  const writeLeft = tvP ? () => {
+    const left = Math.max(0, deadline! - monotonicMs());
+    const tv = new DataView(new ArrayBuffer(16));
+    tv.setBigInt64(0, BigInt(Math.floor(left / 1e3)), true);
+    tv.setBigInt64(8, BigInt(Math.floor((left % 1e3) * 1e3)), true);
+    t.mm.write(tvP, new Uint8Array(tv.buffer));
+  } : null;
+  return selectFds(t, int(nfds), [readP, writeP, exceptP], deadline, writeLeft);
+};
+
+const pselect6: SyscallHandler = (t, [nfds, readP, writeP, exceptP, tsP, sigP]) => {
+  let deadline: number | undefined;
+  if (tsP) {
+    const { sec, nsec } = readTimespec(t, tsP);
+    deadline = monotonicMs() + sec * 1e3 + nsec / 1e6;
+  }
+  const wait = () => selectFds(t, int(nfds), [readP, writeP, exceptP], deadline, null);
+  // The sixth argument points at { const sigset_t *ss; size_t ss_len; }.
+  const maskP = sigP ? t.mm.readU64(sigP) : 0;
+  if (!maskP) return wait();
+  if (t.mm.readU64(sigP + 8) !== 8) throw new Errno(E.EINVAL);
+  return withTemporaryMask(t, new DataView(t.mm.read(maskP, 8).buffer).getBigUint64(0, true), wait);
+};
+
+const TFD = { CLOEXEC: O.CLOEXEC, NONBLOCK: O.NONBLOCK, TIMER_ABSTIME: 1, TIMER_CANCEL_ON_SET: 2 } as const;
+const HOST_TIMERFD = { create: 283, settime: 286, gettime: 287 } as const;
+const ITIMERSPEC_SIZE = 32;
+
+/** timerfd: a host timerfd; the guest's O_NONBLOCK decides whether read waits for an expiry. */
+const timerfdCreate: SyscallHandler = (t, [clockid, flagsArg]) => {
+  const flags = int(flagsArg);
+  if (flags & ~(TFD.CLOEXEC | TFD.NONBLOCK)) throw new Errno(E.EINVAL);
+  const fd = hostSyscall(HOST_TIMERFD.create, int(clockid), TFD.CLOEXEC | TFD.NONBLOCK);
+  if (fd < 0) return fd;
+  return t.process.files.install(new OpenFile(fd, O.RDWR | (flags & TFD.NONBLOCK), 'anon_inode:[timerfd]'), (flags & TFD.CLOEXEC) !== 0);
+};
+
+const timerfdSettime: SyscallHandler = (t, [fd, flags, newP, oldP]) => {
+  const file = t.process.files.get(fd);
+  AREA.set(t.mm.read(newP, ITIMERSPEC_SIZE));
+  const r = hostSyscall(HOST_TIMERFD.settime, file.hostFd, int(flags), AREA_ADDRESS, oldP ? AREA_ADDRESS + ITIMERSPEC_SIZE : 0);
+  if (r >= 0 && oldP) t.mm.write(oldP, AREA.slice(ITIMERSPEC_SIZE, 2 * ITIMERSPEC_SIZE));
+  return r;
+};
+
+const timerfdGettime: SyscallHandler = (t, [fd, curP]) => {
+  const file = t.process.files.get(fd);
+  const r = hostSyscall(HOST_TIMERFD.gettime, file.hostFd, AREA_ADDRESS);
+  if (r >= 0) t.mm.write(curP, AREA.slice(0, ITIMERSPEC_SIZE));
+  return r;
+};
+
 export const pollSyscalls: SyscallEntry[] = [
+  sys(23, 'select', select, ['int', 'ptr', 'ptr', 'ptr', 'ptr']),
+  sys(270, 'pselect6', pselect6, ['int', 'ptr', 'ptr', 'ptr', 'timespec', 'ptr']),
+  sys(283, 'timerfd_create', timerfdCreate, ['clockid', 'hex'], 'fd'),
+  sys(286, 'timerfd_settime', timerfdSettime, ['fd', 'hex', 'ptr', 'ptr']),
+  sys(287, 'timerfd_gettime', timerfdGettime, ['fd', 'ptr']),
   sys(213, 'epoll_create', epollCreate, ['int'], 'fd'),
   sys(291, 'epoll_create1', epollCreate1, ['hex'], 'fd'),
   sys(233, 'epoll_ctl', epollCtl, ['fd', 'int', 'fd', 'ptr']),

@@ -6,7 +6,10 @@ import t from 'tap';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchDir } from './helpers.js';
-import { frameHashes, makeSource, playlistOf, prepareRelease, push, startMediaServer, waitForPort } from '../src/main/rtsp-push.js';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { CLI } from './helpers.js';
+import { frameHashes, GUEST_ZLM_DIR, makeSource, playlistOf, prepareRelease, push, startMediaServer, waitForPort } from '../src/main/rtsp-push.js';
 
 const zlmDir = process.env.STARLING_ZLM_DIR;
 const skip = !zlmDir ? 'STARLING_ZLM_DIR is not set (a ZLMediaKit release folder with MediaServer)'
@@ -38,5 +41,44 @@ t.test('MediaServer -d records a host ffmpeg RTSP push frame for frame', { skip,
     server.kill('SIGTERM');
   }
   tt.equal(await exited, 0, `SIGTERM stops the supervisor and its worker cleanly (stderr: ${stderr.slice(-400)})`);
+  tt.end();
+});
+
+t.test('the -d supervisor restarts a worker killed with SIGKILL inside the guest', { skip, timeout: 300_000 }, async (tt) => {
+  const work = scratchDir('zlm-restart');
+  tt.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const release = prepareRelease(zlmDir!, work);
+  const ctl = join(work, 'ctl');
+  mkdirSync(ctl);
+  // The guest shell starts MediaServer -d as a user would, then kills the worker (the newest
+  // MediaServer process) when told to, and finally stops the supervisor with SIGTERM.
+  const script = [
+    `cd ${GUEST_ZLM_DIR} && ./MediaServer -d > /dev/null 2>&1 &`,
+    'while [ ! -f /ctl/kill ]; do sleep 0.2; done',
+    'set -- $(pidof MediaServer); worker=0; for p in "$@"; do [ "$p" -gt "$worker" ] && worker=$p; done',
+    'echo "processes: $#"; kill -9 $worker',
+    'while [ ! -f /ctl/stop ]; do sleep 0.2; done',
+    'set -- $(pidof MediaServer); echo "processes after restart: $#"',
+    'kill -TERM %1 2>/dev/null || kill -TERM $(pidof MediaServer | tr " " "\\n" | sort -n | head -1); wait; echo "stopped"',
+  ].join('\n');
+  const guest = spawn(process.execPath, [CLI, 'run', '--cpus', '2', '--bind', `${release}:${GUEST_ZLM_DIR}`, '--bind', `${ctl}:/ctl`, '--', '/bin/sh', '-c', script],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  guest.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((resolve) => guest.on('exit', (code) => resolve(code)));
+  tt.ok(await waitForPort(554, 60_000), 'the first worker listens on port 554');
+  writeFileSync(join(ctl, 'kill'), '');
+  let closed = false;
+  for (let i = 0; i < 40 && !closed; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    closed = !(await waitForPort(554, 100));
+  }
+  tt.ok(closed, 'killing the worker closes port 554');
+  tt.ok(await waitForPort(554, 60_000), 'a new worker listens on port 554 again');
+  writeFileSync(join(ctl, 'stop'), '');
+  tt.equal(await exited, 0, 'the guest shell ends');
+  tt.match(stdout, /processes: 2\n/, 'supervisor and worker were running');
+  tt.match(stdout, /processes after restart: 2\n/, 'the supervisor started one new worker');
+  tt.match(stdout, /stopped/, 'SIGTERM to the supervisor stops it');
   tt.end();
 });

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // The `starling` command.
-import { parseRunArgs, RUN_HELP, UsageError } from './options.js';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { DEFAULT_ROOTFS, parseRunArgs, RUN_HELP, UsageError } from './options.js';
+import { installRelease } from './rtsp-push.js';
 import { runMachine } from './machine.js';
 
 const HELP = `Usage: starling COMMAND [OPTIONS]
 
 Commands:
   run [OPTIONS] [--] PROGRAM [ARGS...]   boot a machine and run PROGRAM in it
+  rootfs add-zlm DIR [--rootfs ROOTFS]   install a ZLMediaKit release folder (with MediaServer) into
+                                         the rootfs at /home/ZLMediaKit/release/linux/<type>/, with
+                                         [hls] segNum=0 set in the installed config.ini
 
 Run 'starling run --help' for the options of run.`;
 
@@ -22,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return command ? 0 : 2;
   }
+  if (command === 'rootfs') return rootfsCommand(rest);
   if (command !== 'run') throw new UsageError(`unknown command '${command}' (see starling --help)`);
   if (rest[0] === '-h' || rest[0] === '--help') {
     process.stdout.write(RUN_HELP + '\n');
@@ -33,6 +40,25 @@ async function main(argv: string[]): Promise<number> {
     return outcome.exitCode;
   }
   return exitCodeOf(outcome.status);
+}
+
+/** `starling rootfs add-zlm DIR [--rootfs ROOTFS]`. */
+function rootfsCommand(args: string[]): number {
+  const [sub, dir, ...rest] = args;
+  if (sub !== 'add-zlm' || !dir) throw new UsageError('usage: starling rootfs add-zlm DIR [--rootfs ROOTFS]');
+  let rootfs = DEFAULT_ROOTFS;
+  if (rest.length === 2 && rest[0] === '--rootfs') rootfs = resolve(rest[1]);
+  else if (rest.length) throw new UsageError(`unexpected '${rest.join(' ')}' (usage: starling rootfs add-zlm DIR [--rootfs ROOTFS])`);
+  const from = resolve(dir);
+  if (!existsSync(join(from, 'MediaServer'))) throw new UsageError(`${from} has no MediaServer (give the release folder, e.g. .../release/linux/Release)`);
+  if (!existsSync(rootfs)) throw new UsageError(`the rootfs ${rootfs} is missing: run 'npm run setup' to build it`);
+  // The build type is the folder's own name in ZLMediaKit's layout (release/linux/Release).
+  const type = /\/release\/linux\/[^/]+$/.test(from) ? basename(from) : 'Release';
+  const guestDir = `/home/ZLMediaKit/release/linux/${type}`;
+  installRelease(from, join(rootfs, guestDir));
+  process.stdout.write(`installed ${from} at ${guestDir} in ${rootfs} (segNum=0)\n`
+    + `run it with: starling run --cpus 4 --cwd ${guestDir} -- ./MediaServer -d\n`);
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -9,12 +9,21 @@ import { fileURLToPath } from 'node:url';
 export const GUEST_ZLM_DIR = '/home/ZLMediaKit/release/linux/Release';
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
-/** Copies a user's ZLMediaKit release folder (theirs stays untouched) with [hls] segNum=0: every segment kept and listed. */
+/**
+ * Copies a user's ZLMediaKit release folder to target (theirs stays untouched; debug symbols
+ * and old logs are left behind) and sets [hls] segNum=0 in the copy's config.ini: HLS
+ * recording mode, every segment kept and listed in the playlist.
+ */
+export function installRelease(zlmDir: string, target: string): void {
+  cpSync(zlmDir, target, { recursive: true, filter: (src) => !src.endsWith('.debug') && !/\/log(\/|$)/.test(src.slice(zlmDir.length)) });
+  const ini = join(target, 'config.ini');
+  if (existsSync(ini)) writeFileSync(ini, readFileSync(ini, 'latin1').replace(/^segNum=.*$/m, 'segNum=0'), 'latin1');
+}
+
+/** A working copy of the release folder under into, for one run. */
 export function prepareRelease(zlmDir: string, into: string): string {
   const release = join(into, 'Release');
-  cpSync(zlmDir, release, { recursive: true, filter: (src) => !src.endsWith('.debug') && !src.includes('/log') });
-  const ini = join(release, 'config.ini');
-  writeFileSync(ini, readFileSync(ini, 'latin1').replace(/^segNum=.*$/m, 'segNum=0'), 'latin1');
+  installRelease(zlmDir, release);
   return release;
 }
 

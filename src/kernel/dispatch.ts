@@ -36,7 +36,7 @@ export function dispatch(table: SyscallTable, t: Thread, nr: number, args: reado
     t.kernel.warnOnce(`nosys:${nr}`, `unimplemented syscall ${SYSCALL_NAMES[nr] ?? nr} (${nr}): returning ENOSYS`);
     result = -E.ENOSYS;
   } else {
-    result = runHandler(entry, t, args);
+    result = guard(t, entry.name, () => entry.handler(t, args));
   }
   if (result === -E.EPIPE && WRITES_TO_FDS.has(nr)) sendSignal(t.process, t, { signo: SIG.PIPE, code: SI.KERNEL });
   if (strace) traceResult(t, result);
@@ -54,16 +54,12 @@ export function resume(t: Thread, step: () => SyscallResult): SyscallResult {
   return result;
 }
 
+/** A finished call prints its line; a parked one its `<unfinished ...>` line (a Leave has no value: `= ?`). */
 function traceResult(t: Thread, result: SyscallResult): void {
   const strace = t.kernel.strace!;
   if (typeof result === 'number') strace.exit(t, result);
   else if (result.kind === 'block') strace.blocked(t);
-  else if (result.why === 'exit') strace.exit(t, 0);
   else strace.exit(t, 0);
-}
-
-function runHandler(entry: SyscallEntry, t: Thread, args: readonly number[]): SyscallResult {
-  return guard(t, entry.name, () => entry.handler(t, args));
 }
 
 function guard(t: Thread, name: string, fn: () => SyscallResult): SyscallResult {

@@ -26,6 +26,8 @@ export class OpenFile {
   dirPosition = 0;
   /** Set for sockets (socket, accept, socketpair): the socket calls refuse anything else (ENOTSOCK). */
   isSocket = false;
+  /** The guest path an AF_UNIX socket was bound to (getsockname reports it), or null. */
+  socketPath: string | null = null;
   /** Set for epoll instances: epoll_ctl and epoll_wait refuse anything else (EINVAL). */
   isEpoll = false;
   /** For a writable synthetic file (/proc/PID/comm): applies what was written. */

@@ -21,6 +21,7 @@ const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5, SOCK_NONBLOCK = O.NON
 const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
 const SOL_SOCKET = 1, SO_ERROR = 4;
 const SOCKADDR_MAX = 128;
+const AT_FDCWD = -100;
 /** The prefix of this machine's abstract AF_UNIX names on the host. */
 const ABSTRACT_PREFIX = `starling-${process.pid}-`;
 
@@ -39,6 +40,8 @@ function isLoopback(family: number, addr: Uint8Array): boolean {
   return a.subarray(0, 15).every((b) => b === 0) && a[15] === 1;
 }
 
+const SUN_PATH_MAX = 108;
+
 /** A guest sockaddr as the host should see it. For an outbound destination, only loopback. */
 function hostSockaddr(t: Thread, addrP: number, len: number, destination: boolean): Uint8Array {
   if (len < 2 || len > SOCKADDR_MAX) throw new Errno(E.EINVAL);
@@ -48,10 +51,10 @@ function hostSockaddr(t: Thread, addrP: number, len: number, destination: boolea
     if (len > 2 && a[2] === 0) {
       const name = Buffer.concat([Buffer.from([0, 0, 0]), Buffer.from(ABSTRACT_PREFIX, 'latin1'), a.subarray(3)]);
       name[0] = AF_UNIX;
-      if (name.length > 110) throw new Errno(E.EINVAL);
+      if (name.length > 2 + SUN_PATH_MAX) throw new Errno(E.EINVAL);
       return name;
     }
-    t.kernel.warnOnce('unix-path', 'AF_UNIX sockets bound to filesystem paths are not implemented yet: EAFNOSUPPORT');
+    // Filesystem names are resolved in the jail by withUnixPath; here they are not allowed.
     throw new Errno(E.EAFNOSUPPORT);
   }
   if (family === AF_INET && len < 16) throw new Errno(E.EINVAL);
@@ -61,10 +64,41 @@ function hostSockaddr(t: Thread, addrP: number, len: number, destination: boolea
   return a;
 }
 
+/** The guest path in an AF_UNIX sockaddr, or null for other families and abstract names. */
+function unixPath(t: Thread, addrP: number, len: number): string | null {
+  if (len < 3 || len > SOCKADDR_MAX) return null;
+  const a = t.mm.read(addrP, len);
+  if ((a[0] | (a[1] << 8)) !== AF_UNIX || a[2] === 0) return null;
+  const end = a.indexOf(0, 2);
+  return Buffer.from(a.subarray(2, end < 0 ? len : end)).toString('latin1');
+}
+
+/**
+ * Runs call with the host sockaddr for a guest one. A filesystem AF_UNIX name is resolved in
+ * the jail (following symlinks unless binding: bind creates the socket file) and reaches the
+ * host as /proc/self/fd/DIRFD/NAME, so the host never resolves a guest path.
+ */
+function withHostSockaddr(t: Thread, addrP: number, len: number, purpose: 'bind' | 'connect', call: (addr: number, len: number) => number): number {
+  const path = unixPath(t, addrP, len);
+  if (path === null) return callWithSockaddr(hostSockaddr(t, addrP, len, purpose === 'connect'), call);
+  if (path === '') throw new Errno(E.ENOENT);
+  const vfs = t.kernel.vfs;
+  return vfs.lookup(t, AT_FDCWD, path, { follow: purpose === 'connect', parent: purpose === 'bind' }, (r) => {
+    if (purpose === 'bind' && vfs.isReadOnly(r.path)) throw new Errno(E.EROFS);
+    const ref = vfs.atRef(r);
+    if (!ref) throw new Errno(purpose === 'bind' ? E.EADDRINUSE : E.ECONNREFUSED);
+    const hostPath = Buffer.from(`/proc/self/fd/${ref.fd}/${ref.name}`, 'latin1');
+    if (hostPath.length >= SUN_PATH_MAX) throw new Errno(E.ENAMETOOLONG);
+    return callWithSockaddr(new Uint8Array([AF_UNIX, 0, ...hostPath, 0]), call);
+  });
+}
+
 /** Writes a host sockaddr back to the guest (addrP, lenP as accept/getsockname take them). */
 function guestSockaddr(t: Thread, host: Uint8Array, addrP: number, lenP: number): void {
   if (!addrP) return;
   let out = host;
+  // A peer bound through /proc/self/fd/N/NAME: the host's spelling means nothing in the guest.
+  if (host.length > 3 && host[0] === AF_UNIX && Buffer.from(host.subarray(2, 16)).toString('latin1') === '/proc/self/fd/') out = host.subarray(0, 2);
   if (host.length > 3 && host[0] === AF_UNIX && host[2] === 0) {
     const prefix = Buffer.from(ABSTRACT_PREFIX, 'latin1');
     if (Buffer.from(host.subarray(3, 3 + prefix.length)).equals(prefix)) {
@@ -128,7 +162,9 @@ const socketpair: SyscallHandler = (t, [domain, typeArg, protocol, svP]) => {
 
 const bind: SyscallHandler = (t, [fd, addrP, len]) => {
   const f = socketFile(t, fd);
-  return callWithSockaddr(hostSockaddr(t, addrP, len, false), (a, l) => hostSyscall(NR.bind, f.hostFd, a, l));
+  const r = withHostSockaddr(t, addrP, len, 'bind', (a, l) => hostSyscall(NR.bind, f.hostFd, a, l));
+  if (r === 0) f.socketPath = unixPath(t, addrP, len);
+  return r;
 };
 
 const listen: SyscallHandler = (t, [fd, backlog]) => hostSyscall(NR.listen, socketFile(t, fd).hostFd, int(backlog));
@@ -156,7 +192,7 @@ const accept4: SyscallHandler = (t, [fd, addrP, lenP, flags]) => acceptOn(t, fd,
 
 const connect: SyscallHandler = (t, [fd, addrP, len]) => {
   const f = socketFile(t, fd);
-  const r = callWithSockaddr(hostSockaddr(t, addrP, len, true), (a, l) => hostSyscall(NR.connect, f.hostFd, a, l));
+  const r = withHostSockaddr(t, addrP, len, 'connect', (a, l) => hostSyscall(NR.connect, f.hostFd, a, l));
   if (r !== -E.EINPROGRESS || f.flags & O.NONBLOCK) return r;
   // A blocking connect waits for the host's non-blocking one to finish, then reports its result.
   const finish = (): SyscallResult => {
@@ -171,8 +207,15 @@ const connect: SyscallHandler = (t, [fd, addrP, len]) => {
 
 const shutdown: SyscallHandler = (t, [fd, how]) => hostSyscall(NR.shutdown, socketFile(t, fd).hostFd, int(how));
 
-const getsockname: SyscallHandler = (t, [fd, addrP, lenP]) =>
-  withSockaddrOut(t, addrP, lenP, (a, l) => hostSyscall(NR.getsockname, socketFile(t, fd).hostFd, a, l));
+/** A socket bound to a filesystem name reports the guest's path, not the host's /proc/self/fd form. */
+const getsockname: SyscallHandler = (t, [fd, addrP, lenP]) => {
+  const f = socketFile(t, fd);
+  if (f.socketPath !== null) {
+    guestSockaddr(t, new Uint8Array([AF_UNIX, 0, ...Buffer.from(f.socketPath, 'latin1'), 0]), addrP, lenP);
+    return 0;
+  }
+  return withSockaddrOut(t, addrP, lenP, (a, l) => hostSyscall(NR.getsockname, f.hostFd, a, l));
+};
 const getpeername: SyscallHandler = (t, [fd, addrP, lenP]) =>
   withSockaddrOut(t, addrP, lenP, (a, l) => hostSyscall(NR.getpeername, socketFile(t, fd).hostFd, a, l));
 

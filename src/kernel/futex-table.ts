@@ -1,6 +1,6 @@
-// Futex wait queues. Until threads migrate between vCPUs, every thread of a process runs on
-// its process's vCPU, so the queues of that vCPU's processes live with it; a wait's check of
-// the futex word and its enqueue are atomic because nothing else runs on the vCPU between.
+// Futex wait queues. Every thread of a process runs on its process's vCPU (threads do not
+// migrate yet), so the queues of that vCPU's processes live with it; a wait's check of the
+// futex word and its enqueue are atomic because nothing else runs on the vCPU between.
 import type { Thread } from './task.js';
 
 export class FutexWaiter {

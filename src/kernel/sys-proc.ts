@@ -63,23 +63,40 @@ const getRobustList: SyscallHandler = (t, [pid, headP, lenP]) => {
   return 0;
 };
 
-/** Process-group calls over the one process a machine runs until fork arrives. */
-const knownPid = (t: Thread, pid: number) => {
-  if (pid !== 0 && pid !== t.process.pid) throw new Errno(E.ESRCH);
-};
-const getpgid: SyscallHandler = (t, [pid]) => (knownPid(t, int(pid)), t.process.pgid);
-const getsid: SyscallHandler = (t, [pid]) => (knownPid(t, int(pid)), t.process.sid);
-const setpgid: SyscallHandler = (t, [pid, pgid]) => {
-  knownPid(t, int(pid));
-  if (int(pgid) < 0) throw new Errno(E.EINVAL);
-  if (t.process.sid === t.process.pid) throw new Errno(E.EPERM);
-  t.process.pgid = int(pgid) || t.process.pid;
+/** The process a pid argument names (0: the caller), among the processes of this vCPU. */
+function processOf(t: Thread, pid: number): Process {
+  if (pid === 0) return t.process;
+  for (const p of t.kernel.scheduler.processes()) if (p.pid === pid && p.exitStatus === null) return p;
+  throw new Errno(E.ESRCH);
+}
+
+const getpgid: SyscallHandler = (t, [pid]) => processOf(t, int(pid)).pgid;
+const getsid: SyscallHandler = (t, [pid]) => processOf(t, int(pid)).sid;
+
+/** setpgid as Linux checks it: the caller or one of its children, within one session, never a session leader. */
+const setpgid: SyscallHandler = (t, [pidArg, pgidArg]) => {
+  const pid = int(pidArg), pgid = int(pgidArg);
+  if (pgid < 0) throw new Errno(E.EINVAL);
+  const target = processOf(t, pid);
+  if (target !== t.process) {
+    if (target.parent !== t.process) throw new Errno(E.ESRCH);
+    if (target.sid !== t.process.sid) throw new Errno(E.EPERM);
+    if (target.execed) throw new Errno(E.EACCES);
+  }
+  if (target.sid === target.pid) throw new Errno(E.EPERM);
+  const group = pgid || target.pid;
+  if (group !== target.pid && ![...t.kernel.scheduler.processes()].some((p) => p.pgid === group && p.sid === target.sid)) {
+    throw new Errno(E.EPERM);
+  }
+  target.pgid = group;
   return 0;
 };
+
 const setsid: SyscallHandler = (t) => {
-  if (t.process.pgid === t.process.pid) throw new Errno(E.EPERM);
-  t.process.sid = t.process.pgid = t.process.pid;
-  return t.process.pid;
+  const p = t.process;
+  if ([...t.kernel.scheduler.processes()].some((q) => q.pgid === p.pid)) throw new Errno(E.EPERM);
+  p.sid = p.pgid = p.pid;
+  return p.pid;
 };
 
 const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;

@@ -87,6 +87,8 @@ export class Process {
   /** Signals sent to the process (kill) and not delivered yet, with what each carries. */
   pendingSignals = 0n;
   readonly pendingInfo = new Map<number, SigInfo>();
+  /** Whether the process has called execve since fork (setpgid on it is then EACCES). */
+  execed = false;
   /** A vfork parent thread, suspended until this child execs or exits. */
   vforkParent: Thread | null = null;
   pgid: number;

@@ -12,6 +12,7 @@ export function execImage(t: Thread, path: string, argv: string[], envp: string[
   // the engine has stopped (see Vcpu.switchEngine).
   p.mm = image.mm;
   p.exePath = image.exePath;
+  p.execed = true;
   p.cmdline = image.argv;
   p.files.closeOnExec();
   // Caught signals revert to their default action; ignored ones stay ignored.

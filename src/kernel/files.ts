@@ -1,5 +1,5 @@
 import { E, Errno } from './errno.js';
-import { hostSyscall, HostNr } from './host/libc.js';
+import { SharedHostFd } from './host/host-fd.js';
 
 export const O = {
   RDONLY: 0, WRONLY: 1, RDWR: 2, ACCMODE: 3, CREAT: 0o100, EXCL: 0o200, NOCTTY: 0o400,
@@ -20,8 +20,7 @@ export interface SyntheticDirEntry {
  * descriptor (synthetic files are memfds filled at open time), so reads, writes, seeks and
  * stats go to the host kernel; only a synthetic directory keeps its entries here.
  */
-export class OpenFile {
-  private refs = 1;
+export class OpenFile extends SharedHostFd {
   /** Read position of a synthetic directory (entries already returned). */
   dirPosition = 0;
   /** Set for sockets (socket, accept, socketpair): the socket calls refuse anything else (ENOTSOCK). */
@@ -34,13 +33,15 @@ export class OpenFile {
   onWritten: (() => void) | null = null;
 
   constructor(
-    readonly hostFd: number,
+    hostFd: number,
     /** Access mode and status flags as the guest sees them (O_APPEND, O_NONBLOCK, ...). */
     public flags: number,
     /** The guest path it was opened by, for /proc/PID/fd and strace. */
     readonly guestPath: string,
     readonly syntheticDir: readonly SyntheticDirEntry[] | null = null,
-  ) {}
+  ) {
+    super(hostFd, 1); // the opener's reference
+  }
 
   get readable(): boolean {
     const m = this.flags & O.ACCMODE;
@@ -52,14 +53,6 @@ export class OpenFile {
     return (this.flags & O.PATH) === 0 && (m === O.WRONLY || m === O.RDWR);
   }
 
-  ref(): this {
-    this.refs++;
-    return this;
-  }
-
-  unref(): void {
-    if (--this.refs === 0) hostSyscall(HostNr.close, this.hostFd);
-  }
 }
 
 interface FdEntry {

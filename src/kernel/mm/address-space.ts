@@ -3,6 +3,7 @@ import type { FramePool } from '../../shared-mem/frame-pool.js';
 import { Prot, type CpuBackend } from '../../cpu-worker/backend.js';
 import { E, Errno } from '../errno.js';
 import { hostSyscall, HostNr, scratch } from '../host/libc.js';
+import { SharedHostFd } from '../host/host-fd.js';
 
 const F_GETFL = 3, O_ACCMODE = 3, O_RDWR = 2;
 const HOST_MMAP = 9, HOST_MREMAP = 25;
@@ -10,20 +11,13 @@ const HOST_PROT_READ = 1, HOST_PROT_WRITE = 2;
 const HOST_MAP_SHARED = 1, HOST_MAP_PRIVATE = 2, HOST_MAP_FIXED = 0x10, HOST_MAP_ANONYMOUS = 0x20;
 const HOST_MREMAP_MAYMOVE = 1, HOST_MREMAP_FIXED = 2;
 
-/** A host file a mapping reads its pages from; closed when the last mapping goes. */
-export class MappedFile {
-  private refs = 0;
+/** A host file a mapping reads its pages from; each mapping holds a reference (none at first). */
+export class MappedFile extends SharedHostFd {
   /** Whether the host fd was opened for writing: shared writable mappings need it. */
   readonly writable: boolean;
-  constructor(readonly hostFd: number, readonly guestPath: string) {
+  constructor(hostFd: number, readonly guestPath: string) {
+    super(hostFd, 0);
     this.writable = (hostSyscall(HostNr.fcntl, hostFd, F_GETFL) & O_ACCMODE) === O_RDWR;
-  }
-  ref(): this {
-    this.refs++;
-    return this;
-  }
-  unref(): void {
-    if (--this.refs === 0) hostSyscall(HostNr.close, this.hostFd);
   }
 }
 

@@ -24,6 +24,17 @@ const execve: SyscallHandler = (t, [pathP, argvP, envpP]) => {
   return leave('exec');
 };
 
+const AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000;
+
+const execveat: SyscallHandler = (t, [dirfd, pathP, argvP, envpP, flagsArg]) => {
+  const flags = int(flagsArg);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new Errno(E.EINVAL);
+  const path = t.mm.readCString(pathP);
+  const at = { dirfd: int(dirfd) === AT_FDCWD ? AT_FDCWD : int(dirfd), follow: !(flags & AT_SYMLINK_NOFOLLOW), emptyPath: (flags & AT_EMPTY_PATH) !== 0 };
+  execImage(t, path, readStringArray(t, argvP), readStringArray(t, envpP), at);
+  return leave('exec');
+};
+
 const ARCH = { SET_GS: 0x1001, SET_FS: 0x1002, GET_FS: 0x1003, GET_GS: 0x1004 } as const;
 const CANONICAL_END = 0x800000000000;
 
@@ -242,6 +253,7 @@ export const procSyscalls: SyscallEntry[] = [
   sys(124, 'getsid', getsid, ['int']),
   sys(112, 'setsid', setsid),
   sys(59, 'execve', execve, ['path', 'argv', 'envp']),
+  sys(322, 'execveat', execveat, ['dirfd', 'path', 'argv', 'envp', 'atflags']),
   sys(158, 'arch_prctl', archPrctl, ['archprctl', 'hex']),
   sys(218, 'set_tid_address', setTidAddress, ['ptr']),
   sys(273, 'set_robust_list', setRobustList, ['ptr', 'size']),

@@ -1,12 +1,13 @@
 // Installing a new program image into a process: execve and the machine's first program.
 import { loadImage } from './loader.js';
 import type { Thread } from '../task.js';
+import type { ExecAt } from '../vfs/vfs.js';
 
 const SIG_IGN = 1;
 
 /** Loads path and, once that has succeeded, replaces the calling process's image with it. */
-export function execImage(t: Thread, path: string, argv: string[], envp: string[]): void {
-  const image = loadImage(t, path, argv, envp);
+export function execImage(t: Thread, path: string, argv: string[], envp: string[], at?: ExecAt): void {
+  const image = loadImage(t, path, argv, envp, 0, at);
   const p = t.process;
   // The old address space is still under the running engine: the vCPU retires both once
   // the engine has stopped (see Vcpu.switchEngine).

@@ -7,6 +7,9 @@ import { E, Errno } from '../errno.js';
 import { hostSyscall, HostNr, scratch } from '../host/libc.js';
 import { parseElf, NotExecutable, PT_INTERP, PT_LOAD, PT_PHDR, ET_DYN, type ElfImage } from './elf.js';
 import type { Thread } from '../task.js';
+import type { ExecAt } from '../vfs/vfs.js';
+
+const AT_FDCWD = -100;
 
 /** Where Linux (without ASLR) puts a PIE executable. */
 const PIE_BASE = 0x555555554000;
@@ -42,8 +45,8 @@ interface OpenedFile {
 }
 
 /** Opens path for exec and reads its first page. */
-function openForExec(t: Thread, path: string): OpenedFile {
-  const { hostFd, guestPath } = t.kernel.vfs.openExecutable(t, path);
+function openForExec(t: Thread, path: string, at?: ExecAt): OpenedFile {
+  const { hostFd, guestPath } = t.kernel.vfs.openExecutable(t, path, at);
   const statbuf = scratch.bounce(144);
   const st = hostSyscall(HostNr.fstat, hostFd, statbuf.address);
   if (st < 0) {
@@ -64,14 +67,16 @@ function openForExec(t: Thread, path: string): OpenedFile {
  * Loads path with argv and envp into a new address space. The caller's process is untouched
  * until it installs the returned image, so a failure leaves it running as before.
  */
-export function loadImage(t: Thread, path: string, argv: string[], envp: string[], depth = 0): ProcessImage {
+export function loadImage(t: Thread, path: string, argv: string[], envp: string[], depth = 0, at?: ExecAt): ProcessImage {
   checkArgSizes(argv, envp);
-  const file = openForExec(t, path);
+  const file = openForExec(t, path, at);
   try {
     if (file.head[0] === 0x23 && file.head[1] === 0x21) {
       if (depth >= MAX_SCRIPT_DEPTH) throw new Errno(E.ELOOP);
       const [interp, arg] = parseShebang(file.head);
-      const scriptArgv = [interp, ...(arg !== null ? [arg] : []), path, ...argv.slice(1)];
+      // execveat names the script as Linux does: /dev/fd/N for AT_EMPTY_PATH, /dev/fd/N/PATH for a relative path.
+      const scriptPath = !at || path.startsWith('/') || at.dirfd === AT_FDCWD ? path : path === '' ? `/dev/fd/${at.dirfd}` : `/dev/fd/${at.dirfd}/${path}`;
+      const scriptArgv = [interp, ...(arg !== null ? [arg] : []), scriptPath, ...argv.slice(1)];
       return loadImage(t, interp, scriptArgv, envp, depth + 1);
     }
     const elf = parseElf(file.head, file.size);

@@ -15,7 +15,7 @@ import { openResolved, type OpenEnv } from './open.js';
 import { components, joinPath, PATH_MAX } from './path.js';
 import { fileResolved, mountFrame, Walk, type Frame, type Resolved, type WalkContext } from './path-walk.js';
 import { procRoot, type ProcContext, type ProcessDirectory } from './procfs.js';
-import { encodeDev, FS_MAGIC, isReg, type StatInfo } from './synth-stat.js';
+import { encodeDev, FS_MAGIC, isLnk, isReg, type StatInfo } from './synth-stat.js';
 import { sysRoot } from './sysfs.js';
 import { listDir, type SynthDir, type SynthNode } from './synthetic.js';
 
@@ -36,6 +36,13 @@ export interface AtRef {
   fd: number;
   name: string;
   flags: number;
+}
+
+/** Where execveat looks for the program. */
+export interface ExecAt {
+  dirfd: number;
+  follow: boolean;
+  emptyPath: boolean;
 }
 
 export interface BindSpec {
@@ -116,12 +123,17 @@ export class Vfs {
     return this.lookup(t, dirfd, path, { follow }, (r) => openResolved(this.openEnv, t, r, flags, mode));
   }
 
-  /** Opens path for execve: a regular file with an execute bit; the fd is O_RDONLY|O_CLOEXEC. */
-  openExecutable(t: Thread, path: string): { hostFd: number; guestPath: string } {
-    if (path === '') throw new Errno(E.ENOENT);
-    return this.lookup(t, AT.FDCWD, path, { follow: true }, (r) => {
+  /**
+   * Opens path for execve: a regular file with an execute bit; the fd is O_RDONLY|O_CLOEXEC.
+   * execveat resolves relative to dirfd, may refuse a final symlink (ELOOP, as Linux) and, with
+   * AT_EMPTY_PATH, executes dirfd itself.
+   */
+  openExecutable(t: Thread, path: string, at: ExecAt = { dirfd: AT.FDCWD, follow: true, emptyPath: false }): { hostFd: number; guestPath: string } {
+    if (path === '' && !at.emptyPath) throw new Errno(E.ENOENT);
+    return this.lookup(t, at.dirfd, path, { follow: at.follow, emptyPath: at.emptyPath }, (r) => {
       const ref = this.atRef(r);
       const mode = ref ? check(modeAt(ref.fd, ref.name)) : this.synthStat(r)!.mode;
+      if (isLnk(mode)) throw new Errno(E.ELOOP);
       if (!ref || !isReg(mode)) throw new Errno(E.EACCES);
       if (hostSyscall(HostNr.faccessat2, ref.fd, cName(ref.name), X_OK, ref.flags | AT.EACCESS) < 0) throw new Errno(E.EACCES);
       // O_NONBLOCK: should the file have been swapped for a FIFO meanwhile, opening cannot hang.

@@ -25,6 +25,8 @@ export class OpenFile extends SharedHostFd {
   dirPosition = 0;
   /** Set for sockets (socket, accept, socketpair): the socket calls refuse anything else (ENOTSOCK). */
   isSocket = false;
+  /** For a signalfd: the signals it reports (its host fd is an eventfd that says when). */
+  signalMask: bigint | null = null;
   /** The guest path an AF_UNIX socket was bound to (getsockname reports it), or null. */
   socketPath: string | null = null;
   /** Set for epoll instances: epoll_ctl and epoll_wait refuse anything else (EINVAL). */

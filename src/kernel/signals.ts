@@ -6,6 +6,7 @@ import { Reg, REG_COUNT, type CpuBackend } from '../cpu-worker/backend.js';
 import { Errno } from './errno.js';
 import type { Process, SigAction, Thread } from './task.js';
 import type { SyscallResult } from './syscall.js';
+import { notifySignalfds } from './signalfd.js';
 
 export const SIG = {
   HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11,
@@ -50,7 +51,10 @@ function ignored(p: Process, sig: number): boolean {
 export function sendSignal(p: Process, t: Thread | null, info: SigInfo): void {
   const sig = info.signo;
   if (sig === 0 || p.exitStatus !== null) return;
-  if (ignored(p, sig) && sig !== SIG.KILL) return;
+  // Blocked signals are never dropped as ignored: the disposition may change before they are
+  // unblocked, and signalfd and sigwaitinfo take them (Linux's sig_ignored).
+  const blockedByAll = (t ? [t] : [...p.threads]).every((x) => (x.sigmask & bit(sig)) !== 0n);
+  if (ignored(p, sig) && sig !== SIG.KILL && !blockedByAll) return;
   if (t) {
     t.pendingSignals |= bit(sig);
     t.pendingInfo.set(sig, info);
@@ -58,6 +62,7 @@ export function sendSignal(p: Process, t: Thread | null, info: SigInfo): void {
     p.pendingSignals |= bit(sig);
     p.pendingInfo.set(sig, info);
   }
+  notifySignalfds(p, sig);
   // A thread that does not block it and is parked in an interruptible wait is woken to take it.
   const candidates = t ? [t] : [...p.threads];
   const taker = candidates.find((x) => !(x.sigmask & bit(sig)) || sig === SIG.KILL || (x.sigwaitSet & bit(sig)) !== 0n);

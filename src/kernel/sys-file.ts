@@ -11,6 +11,7 @@ import { monotonicMs } from './sys-time.js';
 import type { Thread } from './task.js';
 import { AT, check, cName, closeFd, fdMode, fdRdev, HostNrExtra, procFdPath, S } from './vfs/host.js';
 import { OpenWouldBlock } from './vfs/open.js';
+import { readSignalfd } from './signalfd.js';
 import { isDir, isReg } from './vfs/synth-stat.js';
 
 function fileOf(t: Thread, fd: number): OpenFile {
@@ -62,6 +63,7 @@ const close: SyscallHandler = (t, [fd]) => {
 
 const read: SyscallHandler = (t, [fd, buf, count]) => {
   const file = readableFile(t, fd);
+  if (file.signalMask !== null) return readSignalfd(t, file, buf, count);
   const n = clampCount(count);
   return transfer(file, POLLIN, () => hostReadv(file, guestSpans(t, buf, n, 'write')));
 };

@@ -14,9 +14,10 @@ import { threadSyscalls } from './sys-thread.js';
 import { pipeSyscalls } from './sys-pipe.js';
 import { netSyscalls } from './sys-net.js';
 import { pollSyscalls } from './sys-poll.js';
+import { signalfdSyscalls } from './signalfd.js';
 
 export function buildSyscallTable(): SyscallTable {
   return new SyscallTable([
-    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls, schedSyscalls, futexSyscalls, threadSyscalls, pipeSyscalls, netSyscalls, pollSyscalls,
+    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls, schedSyscalls, futexSyscalls, threadSyscalls, pipeSyscalls, netSyscalls, pollSyscalls, signalfdSyscalls,
   ]);
 }

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include "check.h"
 
 static volatile sig_atomic_t got, got_code, chld_count;
@@ -155,6 +157,30 @@ int main(void)
     CHECKN("nanosleep interrupted", nanosleep(&req, &rem));
     printf("rem between 0.5 s and 1 s: %d\n", rem.tv_sec == 0 && rem.tv_nsec > 500000000);
     waitpid(pid, &status, 0);
+
+    /* signalfd: blocked signals read as records, readable through epoll. */
+    sigset_t sfdset;
+    sigemptyset(&sfdset);
+    sigaddset(&sfdset, SIGUSR1);
+    sigaddset(&sfdset, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &sfdset, NULL);
+    int sfd = signalfd(-1, &sfdset, SFD_NONBLOCK);
+    struct signalfd_siginfo record;
+    CHECKN("signalfd read with nothing pending", read(sfd, &record, sizeof record));
+    raise(SIGUSR1);
+    CHECKV("signalfd read", read(sfd, &record, sizeof record));
+    printf("ssi_signo %u ssi_code %d\n", record.ssi_signo, record.ssi_code);
+    int sep = epoll_create1(0);
+    struct epoll_event sev = { .events = EPOLLIN, .data.u32 = 9 }, sgot;
+    epoll_ctl(sep, EPOLL_CTL_ADD, sfd, &sev);
+    pid = fork();
+    if (pid == 0)
+        _exit(5);
+    CHECKV("epoll_wait on the signalfd", epoll_wait(sep, &sgot, 1, 5000));
+    CHECKV("signalfd read SIGCHLD", read(sfd, &record, sizeof record));
+    printf("ssi_signo %u ssi_status %d from the child %d\n", record.ssi_signo, record.ssi_status, (pid_t)record.ssi_pid == pid);
+    waitpid(pid, &status, 0);
+    sigprocmask(SIG_UNBLOCK, &sfdset, NULL);
 
     /* A write to a pipe without readers: EPIPE when SIGPIPE is ignored, death otherwise (below). */
     int broken[2];

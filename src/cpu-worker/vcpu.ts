@@ -46,6 +46,8 @@ class Vcpu implements SyscallSink, SchedulerPort {
   private readonly engines = new Map<AddressSpace, CpuBackend>();
   private readonly runQueue = new RunQueue();
   private readonly blocked = new Set<Thread>();
+  /** Runnable threads of stopped processes, held back until SIGCONT. */
+  private readonly held = new Set<Thread>();
   private readonly waiter: EventWaiter;
   /** Host address of this vCPU's preemption request word, for its engines' block hook. */
   private readonly preemptRequest: number;
@@ -115,6 +117,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
   kill(t: Thread): void {
     this.runQueue.remove(t);
     this.blocked.delete(t);
+    this.held.delete(t);
     if (t.parked?.wait.kind === 'futex') this.kernel.futexes.remove(t.parked.wait.waiter);
     this.retireThread(t);
   }
@@ -153,12 +156,13 @@ class Vcpu implements SyscallSink, SchedulerPort {
       this.forwardHostSignals();
       this.collectWakeups(this.runQueue.size > 0 ? 0 : this.nextDeadline());
       const t = this.runQueue.takeNext(!this.rtThrottle.throttled(monotonicMs()) || !this.runQueue.hasNormal());
-      if (t) this.runThread(t);
+      if (t && t.process.stopped) this.held.add(t);
+      else if (t) this.runThread(t);
     }
   }
 
   /**
-   * Signals the host sent to starling: the terminal's (SIGINT, SIGQUIT) go to the guest's
+   * Signals the host sent to starling: the terminal's (SIGINT, SIGQUIT, SIGTSTP) go to the guest's
    * foreground process group, as the terminal driver would send them; SIGTERM and SIGHUP go to
    * the first process, as a container's stop does.
    */
@@ -168,7 +172,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
     if (!bits || !init) return;
     for (let sig = 1; sig <= 32; sig++) {
       if (!(bits & (1 << (sig - 1)))) continue;
-      const fromTerminal = sig === SIG.INT || sig === SIG.QUIT;
+      const fromTerminal = sig === SIG.INT || sig === SIG.QUIT || sig === SIG.TSTP;
       const group = fromTerminal ? consoleForegroundGroup() ?? init.pgid : null;
       for (const p of this.residents.values()) {
         if (group === null ? p === init : p.pgid === group) sendSignal(p, null, { signo: sig, code: SI_KERNEL });
@@ -217,6 +221,10 @@ class Vcpu implements SyscallSink, SchedulerPort {
     t.signalInterrupt = false;
     const delivery = deliverPending(t, engine, restart);
     if (delivery.kind === 'fatal') return this.fatalSignal(t, delivery.status, `killed by signal ${delivery.status}`);
+    if (delivery.kind === 'stop') {
+      this.stopProcess(t.process, delivery.sig);
+      return this.switchOut(t, engine, 'front');
+    }
     this.rescheduleRequested = false;
     this.pending = null;
     const control = this.kernel.control;
@@ -402,6 +410,35 @@ class Vcpu implements SyscallSink, SchedulerPort {
     }
   }
 
+  /** A job-control stop: the process's threads are held back; the parent hears of it. */
+  private stopProcess(p: Process, sig: number): void {
+    p.stopped = true;
+    p.jobReport = { kind: 'stopped', sig };
+    this.tellParent(p, CLD_STOPPED, sig);
+  }
+
+  continueProcess(p: Process): void {
+    if (!p.stopped) return;
+    p.stopped = false;
+    p.jobReport = { kind: 'continued' };
+    for (const t of [...this.held]) {
+      if (t.process !== p) continue;
+      this.held.delete(t);
+      this.runQueue.add(t);
+    }
+    this.tellParent(p, CLD_CONTINUED, SIG.CONT);
+  }
+
+  /** Wakes the parent's waiters and sends SIGCHLD for a stop or continue (unless SA_NOCLDSTOP). */
+  private tellParent(p: Process, code: number, status: number): void {
+    const parent = p.parent;
+    if (!parent) return;
+    for (const waiter of [...parent.childWaiters]) this.wake(waiter);
+    const action = parent.sigactions.get(SIG.CHLD);
+    if (action && action.flags & SA.NOCLDSTOP) return;
+    sendSignal(parent, null, { signo: SIG.CHLD, code, pid: p.pid, uid: 0, status });
+  }
+
   /** Registers a process that lives on this vCPU. */
   adopt(p: Process): void {
     this.residents.set(p.pid, p);
@@ -413,7 +450,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
 }
 
 const INIT_PID = 1;
-const CLD_EXITED = 1, CLD_KILLED = 2;
+const CLD_EXITED = 1, CLD_KILLED = 2, CLD_STOPPED = 5, CLD_CONTINUED = 6;
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, TRAP_BRKPT = 1, SI_KERNEL = 0x80;
 /** Syscalls Linux never restarts after a handler (they return EINTR, or ERESTART_RESTARTBLOCK/NOHAND). */
 const NOT_RESTARTABLE = new Set([7, 23, 34, 35, 128, 130, 230, 232, 270, 271, 281, 441]);
@@ -435,7 +472,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
     task.bootTimeMs, futexes, {
       add: (t) => vcpu!.add(t), requestReschedule: () => vcpu!.requestReschedule(),
       reprioritize: (t) => vcpu!.reprioritize(t), kill: (t) => vcpu!.kill(t), wake: (t) => vcpu!.wake(t),
-      processes: () => vcpu!.processes(),
+      processes: () => vcpu!.processes(), continueProcess: (p) => vcpu!.continueProcess(p),
     });
   vcpu = new Vcpu(kernel);
   vfs.setProcessDirectory(() => ({

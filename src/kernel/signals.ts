@@ -54,6 +54,15 @@ export function sendSignal(p: Process, t: Thread | null, info: SigInfo): void {
   // Blocked signals are never dropped as ignored: the disposition may change before they are
   // unblocked, and signalfd and sigwaitinfo take them (Linux's sig_ignored).
   const blockedByAll = (t ? [t] : [...p.threads]).every((x) => (x.sigmask & bit(sig)) !== 0n);
+  // Job control acts when the signal is sent: SIGCONT resumes a stopped process (and cancels
+  // pending stops) whatever its disposition; a stop signal cancels a pending SIGCONT; SIGKILL
+  // must be able to reach a stopped process.
+  if (sig === SIG.CONT || sig === SIG.KILL) {
+    for (const owner of [p, ...p.threads]) for (const stop of STOP_SIGNALS) owner.pendingSignals &= ~bit(stop);
+    p.kernel.scheduler.continueProcess(p);
+  } else if (STOP_SIGNALS.has(sig)) {
+    for (const owner of [p, ...p.threads]) owner.pendingSignals &= ~bit(SIG.CONT);
+  }
   if (ignored(p, sig) && sig !== SIG.KILL && !blockedByAll) return;
   if (t) {
     t.pendingSignals |= bit(sig);
@@ -98,7 +107,7 @@ export function interruptsWait(t: Thread): boolean {
   return hasDeliverable(t);
 }
 
-export type Delivery = { kind: 'none' } | { kind: 'handler' } | { kind: 'fatal'; status: number };
+export type Delivery = { kind: 'none' } | { kind: 'handler' } | { kind: 'fatal'; status: number } | { kind: 'stop'; sig: number };
 
 /**
  * Delivers every deliverable pending signal of t: default actions, or a handler frame built
@@ -116,11 +125,8 @@ export function deliverPending(t: Thread, engine: CpuBackend, restart: RestartDe
     }
     if (action.handler === SIG_IGN) continue;
     if (action.handler === SIG_DFL) {
-      if (IGNORED_BY_DEFAULT.has(sig) || STOP_SIGNALS.has(sig)) {
-        // Job-control stops are not implemented: a stopped process would never continue.
-        if (STOP_SIGNALS.has(sig)) t.kernel.warnOnce('sigstop', `signal ${sig} would stop the process: stopping is not implemented, ignored`);
-        continue;
-      }
+      if (IGNORED_BY_DEFAULT.has(sig)) continue;
+      if (STOP_SIGNALS.has(sig)) return { kind: 'stop', sig };
       return { kind: 'fatal', status: sig };
     }
     if (!buildFrame(t, engine, info, action)) return { kind: 'fatal', status: SIG.SEGV };
@@ -142,7 +148,9 @@ export class RestartDecision {
   ) {}
 
   apply(action: SigAction | null): void {
-    if (this.restartable && (action === null || action.handler === SIG_IGN || action.flags & SA.RESTART)) {
+    // Linux restarts a call that no handler interrupted (ignored, default-ignored, stop) and,
+    // under SA_RESTART, one a handler did.
+    if (this.restartable && (action === null || action.handler === SIG_IGN || action.handler === SIG_DFL || action.flags & SA.RESTART)) {
       // Back to the syscall instruction with the number in RAX: the call runs again.
       this.engine.setReg(Reg.RIP, this.engine.getReg(Reg.RIP) - 2);
       this.engine.setReg(Reg.RAX, this.nr);

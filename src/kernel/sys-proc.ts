@@ -130,15 +130,23 @@ function selects(parent: Process, child: Process, pid: number, options: number):
  * The common part of wait4 and waitid: reap (or, with WNOWAIT, only look at) an ended child;
  * ECHILD without a matching child; 0 with WNOHANG; otherwise park until a child ends.
  */
-function waitForChild(t: Thread, pid: number, options: number, report: (child: Process) => number): SyscallResult {
+function waitForChild(t: Thread, pid: number, options: number, report: (child: Process, status: number) => number): SyscallResult {
   const p = t.process;
   const attempt = (): SyscallResult => {
     const matching = [...p.children].filter((c) => selects(p, c, pid, options));
     if (matching.length === 0) return -E.ECHILD;
-    const ended = matching.find((c) => c.exitStatus !== null && c.threads.size === 0);
+    const ended = options & WEXITED ? matching.find((c) => c.exitStatus !== null && c.threads.size === 0) : undefined;
     if (ended) {
-      const r = report(ended);
+      const r = report(ended, ended.exitStatus!);
       if (!(options & WNOWAIT)) p.reap(ended);
+      return r;
+    }
+    // Job-control changes, reported once each: stopped as (sig << 8) | 0x7f, continued as 0xffff.
+    const changed = matching.find((c) => c.jobReport && (c.jobReport.kind === 'stopped' ? options & WUNTRACED : options & WCONTINUED));
+    if (changed) {
+      const job = changed.jobReport!;
+      const r = report(changed, job.kind === 'stopped' ? (job.sig << 8) | 0x7f : 0xffff);
+      if (!(options & WNOWAIT)) changed.jobReport = null;
       return r;
     }
     if (options & WNOHANG) return 0;
@@ -154,14 +162,15 @@ function waitForChild(t: Thread, pid: number, options: number, report: (child: P
 const wait4: SyscallHandler = (t, [pidArg, statusP, optionsArg, rusageP]) => {
   const options = int(optionsArg);
   if (options & ~WAIT4_OPTIONS) throw new Errno(E.EINVAL);
-  return waitForChild(t, int(pidArg), options | WEXITED, (child) => {
-    if (statusP) t.mm.writeU32(statusP, child.exitStatus!);
+  return waitForChild(t, int(pidArg), options | WEXITED, (child, status) => {
+    if (statusP) t.mm.writeU32(statusP, status);
     if (rusageP) t.mm.write(rusageP, new Uint8Array(144));
     return child.pid;
   });
 };
 
-const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_STOPPED = 5, CLD_CONTINUED = 6;
+const SIGCONT = 18;
 
 const waitid: SyscallHandler = (t, [idtype, id, infoP, optionsArg, rusageP]) => {
   const options = int(optionsArg), type = int(idtype);
@@ -172,15 +181,18 @@ const waitid: SyscallHandler = (t, [idtype, id, infoP, optionsArg, rusageP]) => 
   const pid = type === P_ALL ? -1 : type === P_PID ? int(id) : -int(id);
   if (type === P_PGID && int(id) === 0) return waitid(t, [P_PGID, t.process.pgid, infoP, optionsArg, rusageP, 0]);
   let reported = false;
-  const r = waitForChild(t, pid, options, (child) => {
+  const r = waitForChild(t, pid, options, (child, status) => {
     reported = true;
-    const status = child.exitStatus!;
     const signal = status & 0x7f;
     const info = new DataView(new ArrayBuffer(128));
+    const [code, value] = status === 0xffff ? [CLD_CONTINUED, SIGCONT]
+      : signal === 0x7f ? [CLD_STOPPED, (status >> 8) & 0xff]
+      : signal === 0 ? [CLD_EXITED, (status >> 8) & 0xff]
+      : [status & 0x80 ? CLD_DUMPED : CLD_KILLED, signal];
     info.setInt32(0, SIGCHLD, true);
-    info.setInt32(8, signal === 0 ? CLD_EXITED : status & 0x80 ? CLD_DUMPED : CLD_KILLED, true);
+    info.setInt32(8, code, true);
     info.setInt32(16, child.pid, true);
-    info.setInt32(24, signal === 0 ? (status >> 8) & 0xff : signal, true);
+    info.setInt32(24, value, true);
     if (infoP) t.mm.write(infoP, new Uint8Array(info.buffer));
     if (rusageP) t.mm.write(rusageP, new Uint8Array(144));
     return 0;

@@ -59,6 +59,8 @@ export interface SchedulerPort {
   wake(t: Thread): void;
   /** The processes living on this vCPU: kill's targets. */
   processes(): Iterable<Process>;
+  /** SIGCONT (or SIGKILL) to a stopped process: its threads may run again. */
+  continueProcess(p: Process): void;
 }
 
 /** Per-process filesystem context (CLONE_FS shares it). */
@@ -87,6 +89,10 @@ export class Process {
   /** Signals sent to the process (kill) and not delivered yet, with what each carries. */
   pendingSignals = 0n;
   readonly pendingInfo = new Map<number, SigInfo>();
+  /** Stopped by a job-control signal, until SIGCONT (or SIGKILL). */
+  stopped = false;
+  /** A stop or continue not yet reported to a wait4/waitid with WUNTRACED/WCONTINUED. */
+  jobReport: { kind: 'stopped'; sig: number } | { kind: 'continued' } | null = null;
   /** Whether the process has called execve since fork (setpgid on it is then EACCES). */
   execed = false;
   /** A vfork parent thread, suspended until this child execs or exits. */

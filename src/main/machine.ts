@@ -18,8 +18,8 @@ export interface MachineConfig {
 
 export type MachineOutcome = { status: number } | { error: string; exitCode: number };
 
-/** What starling receives that the guest should get instead: Ctrl-C, Ctrl-\\, a hang-up, a polite stop. */
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTERM'];
+/** What starling receives that the guest should get instead: Ctrl-C, Ctrl-\\, Ctrl-Z, a hang-up, a polite stop. */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGHUP', 'SIGTERM'];
 /** Three Ctrl-C within this many ms end the machine even if the guest ignores SIGINT. */
 const FORCE_WINDOW_MS = 2000;
 

@@ -10,6 +10,7 @@ import { addressOf, hostSyscall, HostScratch, scratch } from './host/libc.js';
 import { POLLIN, POLLOUT, transfer } from './fd-io.js';
 import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import type { Thread } from './task.js';
+import { ABSTRACT_PREFIX, isLoopback } from '../netbridge/address-policy.js';
 
 const NR = {
   socket: 41, connect: 42, accept: 43, sendto: 44, recvfrom: 45, sendmsg: 46, recvmsg: 47, shutdown: 48,
@@ -22,22 +23,11 @@ const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
 const SOL_SOCKET = 1, SO_ERROR = 4;
 const SOCKADDR_MAX = 128;
 const AT_FDCWD = -100;
-/** The prefix of this machine's abstract AF_UNIX names on the host. */
-const ABSTRACT_PREFIX = `starling-${process.pid}-`;
 
 function socketFile(t: Thread, fd: number): OpenFile {
   const f = t.process.files.get(fd);
   if (!f.isSocket) throw new Errno(E.ENOTSOCK);
   return f;
-}
-
-function isLoopback(family: number, addr: Uint8Array): boolean {
-  if (family === AF_INET) return addr[4] === 127;
-  if (family !== AF_INET6) return true;
-  const a = addr.subarray(8, 24);
-  const mapped = a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff;
-  if (mapped) return a[12] === 127;
-  return a.subarray(0, 15).every((b) => b === 0) && a[15] === 1;
 }
 
 const SUN_PATH_MAX = 108;

@@ -102,11 +102,6 @@ export function hasDeliverable(t: Thread): boolean {
   return (pending & ~(t.sigmask & ~UNBLOCKABLE)) !== 0n;
 }
 
-/** Whether a signal is pending for t that would end a wait (for a parked thread). */
-export function interruptsWait(t: Thread): boolean {
-  return hasDeliverable(t);
-}
-
 export type Delivery = { kind: 'none' } | { kind: 'handler' } | { kind: 'fatal'; status: number } | { kind: 'stop'; sig: number };
 
 /**

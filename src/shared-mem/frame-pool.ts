@@ -79,7 +79,6 @@ export class FramePool {
     } catch {
       return false;
     }
-    this.control[Control.POOL_GROWN] = target;
     return true;
   }
 }

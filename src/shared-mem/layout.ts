@@ -19,29 +19,25 @@ export const MAX_CPUS = 64;
 export const Control = {
   /** 0 while the machine runs, 1 once it is shutting down. atomic. */
   STATE: 0,
-  /** Exit status of the machine (the init process's wait status). Written once before STATE=1. atomic. */
-  EXIT_STATUS: 1,
   /** Spin lock word of the frame pool (0 free, 1 held). */
-  POOL_LOCK: 2,
+  POOL_LOCK: 1,
   /** Frames in use. guarded by POOL_LOCK. */
-  POOL_USED: 3,
-  /** Frames the buffer has grown to hold. guarded by POOL_LOCK. */
-  POOL_GROWN: 4,
+  POOL_USED: 2,
   /** Next pid/tid to hand out. atomic (Atomics.add). */
-  NEXT_ID: 5,
+  NEXT_ID: 3,
   /** Signals the host sent to starling, to forward to the guest (bit N-1 for signal N). atomic. */
-  HOST_SIGNALS: 6,
+  HOST_SIGNALS: 4,
   /** Processes alive (zombies included), and the most --max-procs allows. atomic; MAX_PROCS written once at boot. */
-  PROCESS_COUNT: 7,
-  MAX_PROCS: 8,
+  PROCESS_COUNT: 5,
+  MAX_PROCS: 6,
   /** Per vCPU: the host eventfd its run loop waits on besides guest fds (written to wake it). Written once by the vCPU. atomic. */
-  DOORBELL_FD_BASE: 64 + MAX_CPUS,
+  DOORBELL_FD_BASE: 64,
   /** Per vCPU: 1 asks its running engine to stop at the next translation block (set by the ticker, cleared by cpu-worker/native/preempt.c). atomic. */
-  PREEMPT_REQUEST_BASE: 64 + 2 * MAX_CPUS,
+  PREEMPT_REQUEST_BASE: 64 + MAX_CPUS,
   /** Per vCPU: 1 while other threads wait for its CPU, so the ticker should preempt it. atomic. */
-  TICK_WANTED_BASE: 64 + 3 * MAX_CPUS,
+  TICK_WANTED_BASE: 64 + 2 * MAX_CPUS,
   /** Frame bitmap: one bit per frame, set while the frame is in use. guarded by POOL_LOCK. */
-  FRAME_BITMAP_BASE: 64 + 4 * MAX_CPUS,
+  FRAME_BITMAP_BASE: 64 + 3 * MAX_CPUS,
 } as const;
 
 export const CONTROL_WORDS = Control.FRAME_BITMAP_BASE + MAX_POOL_BYTES / CHUNK_SIZE / 32;

@@ -90,6 +90,17 @@ function createEventfd(t: Thread, initval: number, flags: number): number {
 const eventfd: SyscallHandler = (t, [initval]) => createEventfd(t, initval, 0);
 const eventfd2: SyscallHandler = (t, [initval, flags]) => createEventfd(t, initval, int(flags));
 
+/** One host poll that never blocks: the revents of each entry, or -errno. */
+function hostPollOnce(entries: ReadonlyArray<{ hostFd: number; events: number }>): number[] | number {
+  entries.forEach((e, i) => {
+    VIEW.setInt32(i * 8, e.hostFd, true);
+    VIEW.setInt16(i * 8 + 4, e.events, true);
+    VIEW.setInt16(i * 8 + 6, 0, true);
+  });
+  const r = hostSyscall(HOST.poll, AREA_ADDRESS, entries.length, 0);
+  return r < 0 ? r : entries.map((_, i) => VIEW.getInt16(i * 8 + 6, true));
+}
+
 /** poll over guest fds: one non-blocking host poll per attempt, parking on all the fds in between. */
 function pollFds(t: Thread, fdsP: number, nfds: number, deadline: number | undefined): SyscallResult {
   if (nfds > MAX_POLL_FDS) throw new Errno(E.EINVAL);
@@ -100,17 +111,12 @@ function pollFds(t: Thread, fdsP: number, nfds: number, deadline: number | undef
     return { fd, events, hostFd: file ? file.hostFd : -1, invalid: fd >= 0 && !file };
   });
   const attempt = (): SyscallResult => {
-    entries.forEach((e, i) => {
-      VIEW.setInt32(i * 8, e.hostFd, true);
-      VIEW.setInt16(i * 8 + 4, e.events, true);
-      VIEW.setInt16(i * 8 + 6, 0, true);
-    });
-    const r = hostSyscall(HOST.poll, AREA_ADDRESS, nfds, 0);
-    if (r < 0) return r;
+    const polled = hostPollOnce(entries);
+    if (typeof polled === 'number') return polled;
     let ready = 0;
     const out = new DataView(new ArrayBuffer(nfds * 8));
     entries.forEach((e, i) => {
-      const revents = e.invalid ? POLLNVAL : VIEW.getInt16(i * 8 + 6, true);
+      const revents = e.invalid ? POLLNVAL : polled[i];
       out.setInt32(i * 8, e.fd, true);
       out.setInt16(i * 8 + 4, e.events, true);
       out.setInt16(i * 8 + 6, revents, true);
@@ -160,17 +166,12 @@ function selectFds(t: Thread, nfds: number, sets: [number, number, number], dead
     entries.push({ fd, events, hostFd: t.process.files.get(fd).hostFd });
   }
   const attempt = (): SyscallResult => {
-    entries.forEach((e, i) => {
-      VIEW.setInt32(i * 8, e.hostFd, true);
-      VIEW.setInt16(i * 8 + 4, e.events, true);
-      VIEW.setInt16(i * 8 + 6, 0, true);
-    });
-    const r = hostSyscall(HOST.poll, AREA_ADDRESS, entries.length, 0);
-    if (r < 0) return r;
+    const polled = hostPollOnce(entries);
+    if (typeof polled === 'number') return polled;
     const out = sets.map(() => new Uint8Array(bytes));
     let ready = 0;
     entries.forEach((e, i) => {
-      const revents = VIEW.getInt16(i * 8 + 6, true);
+      const revents = polled[i];
       const mark = (k: number) => {
         out[k][e.fd >> 3] |= 1 << (e.fd & 7);
         ready++;

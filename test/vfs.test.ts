@@ -58,7 +58,7 @@ const vfs = new Vfs(root, [
 ], { cpus: CPUS });
 
 const kernel = {
-  cpus: CPUS, cpu: 1, pool: { used: 0 }, poolAddress: 0, memBytes: 1 << 30, vfs, strace: null,
+  cpus: CPUS, pool: { used: 0 }, poolAddress: 0, memBytes: 1 << 30, vfs, strace: null,
   bootTimeMs: monotonicMs(), warnOnce: () => {}, allocateId: () => 0,
 } as unknown as Kernel;
 const mm = { regions: [], brkStart: 0 } as unknown as AddressSpace;
@@ -67,6 +67,7 @@ const proc = new Process(kernel, 42, 1, mm, files, { cwd: '/', umask: 0o022 });
 proc.exePath = '/usr/bin/tool';
 proc.cmdline = ['tool', '--flag'];
 const thread = new Thread(42, proc, 'tool');
+thread.cpu = 1;
 proc.threads.add(thread);
 
 // ---- helpers ----
@@ -245,7 +246,7 @@ t.test('/proc', (tt) => {
   const stat = readPath('/proc/self/stat').trim().split(' ');
   tt.equal(stat.length, 52, '52 fields');
   tt.same([stat[0], stat[1], stat[3]], ['42', '(tool)', '1']);
-  tt.equal(stat[38], '1', 'field 39 is the CPU');
+  tt.equal(stat[38], '1', 'field 39 is the vCPU the thread runs on');
   tt.equal(readPath('/proc/sys/vm/overcommit_memory'), '0\n');
   tt.equal(readPath('/proc/sys/kernel/pid_max'), '4194304\n');
   tt.equal(readPath('/proc/99/stat'), 'ENOENT', 'other pids are not invented');

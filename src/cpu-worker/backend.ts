@@ -46,6 +46,12 @@ export interface CpuBackend {
   newContext(): ThreadContext;
   saveContext(ctx: ThreadContext): void;
   restoreContext(ctx: ThreadContext): void;
+  /**
+   * The engine's registers as bytes that another engine of the same backend, on another vCPU,
+   * can load: how a thread moves between vCPUs. At most MAX_CONTEXT_BYTES (shared-mem/exec-slot.ts).
+   */
+  exportRegisters(into: Uint8Array): void;
+  importRegisters(from: Uint8Array): void;
   /** Maps [vaddr, vaddr+size) onto pool bytes at hostAddress. */
   map(vaddr: number, size: number, prot: number, hostAddress: number): void;
   unmap(vaddr: number, size: number): void;

@@ -6,8 +6,9 @@ import type { FutexTable } from '../kernel/futex-table.js';
 import type { Vfs } from '../kernel/vfs/vfs.js';
 import type { Strace } from '../kernel/strace.js';
 import { addressOf } from '../kernel/host/libc.js';
+import { AddressSpace } from '../kernel/mm/address-space.js';
 
-/** The Kernel as one vCPU worker sees it: shared state through the SharedArrayBuffers. */
+/** The Kernel as vCPU 0, which holds every process's kernel state, sees it. */
 export class WorkerKernel implements Kernel {
   readonly pool: FramePool;
   readonly poolAddress: number;
@@ -15,7 +16,6 @@ export class WorkerKernel implements Kernel {
   private readonly warned = new Set<string>();
 
   constructor(
-    readonly cpu: number,
     readonly cpus: number,
     memory: SharedArrayBuffer,
     readonly control: Int32Array,
@@ -34,6 +34,10 @@ export class WorkerKernel implements Kernel {
     if (this.warned.has(key)) return;
     this.warned.add(key);
     writeSync(2, `starling: ${message}\n`);
+  }
+
+  newAddressSpace(): AddressSpace {
+    return new AddressSpace(this.pool, this.poolAddress, (mm) => this.scheduler.quiesce(mm));
   }
 
   allocateId(): number {

@@ -2,8 +2,9 @@ import koffi from 'koffi';
 import {
   uc, UC_ARCH_X86, UC_MODE_64, UC_HOOK_INSN, UC_HOOK_MEM_UNMAPPED, UC_HOOK_MEM_PROT,
   UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_X86_INS_SYSCALL, UC_X86_INS_CPUID, CpuidHookProto, UC_HOOK_BLOCK, PREEMPT_BLOCK_HOOK, UcMem, UcReg, UC_CTL_TB_REMOVE_CACHE_W,
-  SyscallHookProto, MemHookProto, IntrHookProto, InvalidInsnHookProto,
+  SyscallHookProto, MemHookProto, IntrHookProto, InvalidInsnHookProto, memcpy,
 } from './unicorn-ffi.js';
+import { MAX_CONTEXT_BYTES } from '../shared-mem/exec-slot.js';
 import { guestCpuid } from './cpuid.js';
 import { type ThreadContext, type CpuBackend, type StopReason, type SyscallSink, type SyscallFrame, Reg, REG_COUNT } from './backend.js';
 
@@ -82,6 +83,8 @@ export class UnicornBackend implements CpuBackend {
   private readonly callbacks: unknown[] = [];
   private readonly frame: SyscallFrame = { nr: 0, args: [0, 0, 0, 0, 0, 0], rip: 0 };
   private stopReason: StopReason | null = null;
+  private transfer: UnicornContext | null = null;
+  private readonly contextBytes: number;
 
   /** preemptRequest: host address of the Int32 word that asks this engine to stop (see native/preempt.c). */
   constructor(private readonly sink: SyscallSink, preemptRequest: number) {
@@ -89,6 +92,8 @@ export class UnicornBackend implements CpuBackend {
     const err = uc.open(UC_ARCH_X86, UC_MODE_64, out);
     if (err !== 0) throw new Error(`uc_open: ${uc.strerror(err)}`);
     this.handle = out[0];
+    this.contextBytes = Number(uc.contextSize(this.handle));
+    if (this.contextBytes > MAX_CONTEXT_BYTES) throw new Error(`uc_context_size ${this.contextBytes} exceeds ${MAX_CONTEXT_BYTES}`);
     this.setUpCpuState();
     this.addHook(UC_HOOK_INSN, SyscallHookProto, () => this.onSyscall(), UC_X86_INS_SYSCALL);
     this.addHook(UC_HOOK_MEM_UNMAPPED, MemHookProto,
@@ -229,6 +234,24 @@ export class UnicornBackend implements CpuBackend {
     check('uc_context_restore', uc.contextRestore(this.handle, (ctx as UnicornContext).pointer));
   }
 
+  /** A uc_context is plain bytes (no pointers), so a copy restores into any engine of this build. */
+  exportRegisters(into: Uint8Array): void {
+    const transfer = this.transferContext();
+    this.saveContext(transfer);
+    memcpy(into, transfer.pointer, this.contextBytes);
+  }
+
+  importRegisters(from: Uint8Array): void {
+    const transfer = this.transferContext();
+    memcpy(transfer.pointer, from, this.contextBytes);
+    this.restoreContext(transfer);
+  }
+
+  private transferContext(): UnicornContext {
+    this.transfer ??= this.newContext() as UnicornContext;
+    return this.transfer;
+  }
+
   getRegs(out: BigInt64Array): void {
     this.allRegs.read(this.handle);
     out.set(this.allRegs.values);
@@ -262,6 +285,7 @@ export class UnicornBackend implements CpuBackend {
   }
 
   dispose(): void {
+    this.transfer?.free();
     uc.close(this.handle);
     for (const cb of this.callbacks) koffi.unregister(cb as never);
   }

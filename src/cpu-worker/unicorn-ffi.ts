@@ -60,9 +60,14 @@ export const uc = {
   contextSave: lib.func('int uc_context_save(void *uc, void *context)'),
   contextRestore: lib.func('int uc_context_restore(void *uc, void *context)'),
   contextFree: lib.func('int uc_context_free(void *context)'),
+  contextSize: lib.func('size_t uc_context_size(void *uc)'),
   /** uc_hook_add for a C callback given by address (see native/preempt.c). */
   hookAddNative: lib.func('int uc_hook_add(void *uc, _Out_ uint64_t *hh, int type, uint64_t cb, uint64_t user, uint64_t begin, uint64_t end)'),
 };
+
+const libc = koffi.load('libc.so.6');
+/** Copies a saved context between Unicorn's memory and a SharedArrayBuffer (either side may be a typed array). */
+export const memcpy = libc.func('void *memcpy(void *dst, const void *src, size_t n)');
 
 const preempt = koffi.load(fileURLToPath(new URL('../../native/libstarling-preempt.so', import.meta.url)));
 /** Address of the C UC_HOOK_BLOCK callback that stops the engine when its request word is set. */

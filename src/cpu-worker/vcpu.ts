@@ -17,9 +17,12 @@ import { Strace } from '../kernel/strace.js';
 import { consoleForegroundGroup, openStandardStreams } from '../kernel/sys-file.js';
 import { execImage } from '../kernel/exec/exec.js';
 import { releaseThread } from '../kernel/sys-thread.js';
-import { RunQueue, rank, Policy } from '../kernel/sched/run-queue.js';
-import { RtThrottle } from '../kernel/sched/rt-throttle.js';
-import { restartRseqCriticalSection } from '../kernel/sys-sched.js';
+import { rank, Policy } from '../kernel/sched/run-queue.js';
+import { publishRseqCpu, restartRseqCriticalSection } from '../kernel/sys-sched.js';
+import { CpuState, placeThread } from './cpu-state.js';
+import { ExecSlot, MAX_SLOT_REGIONS, SlotState, type EngineRegion } from '../shared-mem/exec-slot.js';
+import { ringDoorbell } from '../shared-mem/doorbell.js';
+import { Executor } from './executor.js';
 import { FutexTable } from '../kernel/futex-table.js';
 import { monotonicMs } from '../kernel/sys-time.js';
 import { bootFailure, type BootSpec } from './boot.js';
@@ -32,6 +35,8 @@ export interface VcpuTask {
   cpus: number;
   memory: SharedArrayBuffer;
   control: SharedArrayBuffer;
+  /** The execution slots (shared-mem/exec-slot.ts) through which vCPU 0 lends threads to the others. */
+  slots: SharedArrayBuffer;
   bootTimeMs: number;
   /** Present on the vCPU that starts the machine's first program. */
   boot: BootSpec | null;
@@ -41,29 +46,47 @@ export interface VcpuTask {
 export type VcpuResult = { status: number } | { error: string; exitCode: number } | null;
 
 
+/** The vCPU that holds the kernel state: it serves every trap, its own threads' and lent ones'. */
+const KERNEL_CPU = 0;
+
 class Vcpu implements SyscallSink, SchedulerPort {
   private readonly table: SyscallTable;
   private readonly engines = new Map<AddressSpace, CpuBackend>();
-  private readonly runQueue = new RunQueue();
+  private readonly cpus: CpuState[];
   private readonly blocked = new Set<Thread>();
   /** Runnable threads of stopped processes, held back until SIGCONT. */
   private readonly held = new Set<Thread>();
   private readonly waiter: EventWaiter;
   /** Host address of this vCPU's preemption request word, for its engines' block hook. */
   private readonly preemptRequest: number;
+  /** The thread whose registers are on this vCPU's engine: executing here, or having a trap served. */
   private current: Thread | null = null;
   private pending: Block | Leave | null = null;
   private rescheduleRequested = false;
-  private readonly rtThrottle = new RtThrottle();
+  /** A thread was queued for an idle vCPU while this one executes: leave the engine so that the loop lends it. */
+  private lendPending = false;
+  /**
+   * The execution token: which vCPU executes each address space's guest code now. Unicorn runs
+   * LOCK-prefixed instructions non-atomically across engines, so at most one vCPU may.
+   */
+  private readonly executing = new Map<AddressSpace, number>();
+  /** Address spaces that a thread queued on another vCPU waits to execute: their holder leaves at its next trap. */
+  private readonly tokenWanted = new Set<AddressSpace>();
+  /** Per address space, the vCPUs waiting for its token, in the order they started waiting: it goes to the first. */
+  private readonly tokenLine = new Map<AddressSpace, number[]>();
+  /** Which other vCPU the next dispatch pass looks at first (so that none is always served last). */
+  private dispatchTurn = 0;
+  private readonly regs = new BigInt64Array(REG_COUNT);
   /** Wait statuses of processes that ended, by pid (the first program's is the machine's). */
   readonly ended = new Map<number, number>();
-  /** Processes living on this vCPU, by pid. */
+  /** Every process of the machine, by pid. */
   private readonly residents = new Map<number, Process>();
 
-  constructor(readonly kernel: WorkerKernel) {
+  constructor(readonly kernel: WorkerKernel, slots: SharedArrayBuffer) {
     this.table = buildSyscallTable();
-    this.waiter = new EventWaiter(kernel.control, kernel.cpu);
-    this.preemptRequest = addressOf(kernel.control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + kernel.cpu);
+    this.waiter = new EventWaiter(kernel.control, KERNEL_CPU);
+    this.preemptRequest = addressOf(kernel.control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + KERNEL_CPU);
+    this.cpus = Array.from({ length: kernel.cpus }, (_, cpu) => new CpuState(cpu, cpu === KERNEL_CPU ? null : new ExecSlot(slots, cpu), kernel.control));
   }
 
   // ---- SyscallSink: called from inside the engine's hooks ----
@@ -76,8 +99,8 @@ class Vcpu implements SyscallSink, SchedulerPort {
       this.pending = r;
       return null;
     }
-    // Leave the engine so that a reschedule happens, or a signal is delivered, right away.
-    if (this.rescheduleRequested || hasDeliverable(t)) t.engine!.stopFromHook();
+    // Leave the engine so that a reschedule happens, a signal is delivered, or another vCPU gets the address space, right away.
+    if (this.rescheduleRequested || this.lendPending || hasDeliverable(t) || this.tokenWanted.has(t.mm)) t.engine!.stopFromHook();
     return r;
   }
 
@@ -91,8 +114,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
   add(t: Thread): void {
     if (!this.residents.has(t.process.pid)) this.adopt(t.process);
     t.state = 'runnable';
-    this.runQueue.add(t);
-    if (this.current && rank(t) > rank(this.current)) this.requestReschedule();
+    this.enqueue(t, false, true);
   }
 
   /** A parked thread's wait is over (futex wake, fd ready, deadline): it runs its resume step next. */
@@ -108,18 +130,121 @@ class Vcpu implements SyscallSink, SchedulerPort {
 
   reprioritize(t: Thread): void {
     if (t.state === 'runnable') {
-      this.runQueue.remove(t);
-      this.runQueue.add(t);
+      this.cpus[t.cpu].queue.remove(t);
+      this.cpus[t.cpu].queue.add(t);
     }
-    if (this.current && this.runQueue.topRank > rank(this.current)) this.requestReschedule();
+    for (const c of this.cpus) if (c.running && c.queue.topRank > rank(c.running)) this.preempt(c);
   }
 
   kill(t: Thread): void {
-    this.runQueue.remove(t);
+    this.cpus[t.cpu].queue.remove(t);
     this.blocked.delete(t);
     this.held.delete(t);
     if (t.parked?.wait.kind === 'futex') this.kernel.futexes.remove(t.parked.wait.waiter);
+    // A lent thread stops at once; its return is then ignored.
+    for (const c of this.cpus) if (c.running === t && c.slot) c.preempt();
     this.retireThread(t);
+  }
+
+  interrupt(t: Thread): void {
+    for (const c of this.cpus) if (c.running === t && c.slot) c.preempt();
+  }
+
+  affinityChanged(t: Thread): void {
+    if (this.cpus[t.cpu].allows(t)) return;
+    if (t.state === 'runnable') {
+      this.cpus[t.cpu].queue.remove(t);
+      this.enqueue(t, false, true);
+    } else if (t === this.current) {
+      this.requestReschedule(); // switchOut places it within its new mask
+    } else {
+      this.interrupt(t);
+    }
+  }
+
+  quiesce(mm: AddressSpace): void {
+    const cpu = this.executing.get(mm);
+    if (cpu === undefined || cpu === KERNEL_CPU) return; // here, the engine waits in the caller's hook
+    const c = this.cpus[cpu];
+    c.preempt();
+    while (c.slot!.state === SlotState.ASSIGNED || c.slot!.state === SlotState.RUNNING) {
+      if (Atomics.load(this.kernel.control, Control.STATE) !== MachineState.RUNNING) return;
+      c.slot!.awaitReturn(50);
+    }
+  }
+
+  // ---- Placement ----
+
+  /** Queues t on a vCPU its mask allows: placed afresh, or on its current vCPU when that is still allowed. */
+  private enqueue(t: Thread, front: boolean, place: boolean): void {
+    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus);
+    const c = this.cpus[t.cpu];
+    c.queue.add(t, front);
+    if (c.running && rank(t) > rank(c.running)) this.preempt(c);
+    else c.updateTick(this.wantsTick(c));
+    // The loop lends threads to other vCPUs: leave the engine at the next syscall to do so.
+    if (c.slot && !c.running && this.cpus[KERNEL_CPU].running) this.lendPending = true;
+  }
+
+  private preempt(c: CpuState): void {
+    if (c.slot) c.preempt();
+    else if (c.running) this.requestReschedule(); // vCPU 0 is in that thread's syscall hook
+  }
+
+  /**
+   * The best thread c may run now: not of a stopped process, and of an address space that no
+   * vCPU executes and that no vCPU ahead of c in its line waits for (the token goes round
+   * fairly).
+   */
+  private pick(c: CpuState): Thread | undefined {
+    const realTime = !c.throttle.throttled(monotonicMs()) || !c.queue.hasNormal();
+    for (;;) {
+      const t = c.queue.takeNext(realTime, (x) => this.mayTake(c, x));
+      if (!t || !t.process.stopped) return t;
+      this.held.add(t);
+    }
+  }
+
+  private mayTake(c: CpuState, t: Thread): boolean {
+    if (this.executing.has(t.mm)) return false;
+    const line = this.tokenLine.get(t.mm);
+    return !line || line.length === 0 || line[0] === c.cpu;
+  }
+
+  /** An idle vCPU takes a thread queued on a busy one, if its mask allows and no vCPU executes its address space. */
+  private steal(idle: CpuState): Thread | undefined {
+    for (const c of this.cpus) {
+      if (c === idle || !c.running) continue;
+      const t = c.queue.takeNext(true, (x) => idle.allows(x) && !this.executing.has(x.mm) && !x.process.stopped);
+      if (t) {
+        t.cpu = idle.cpu;
+        return t;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Idle vCPUs with threads of an address space another vCPU executes join its line, and its
+   * holder should let go soon; vCPUs that no longer want it leave the line.
+   */
+  private noteTokenWaiters(): void {
+    this.tokenWanted.clear();
+    for (const [mm, line] of this.tokenLine) {
+      const still = line.filter((cpu) => !this.cpus[cpu].running && [...this.cpus[cpu].queue].some((x) => x.mm === mm));
+      if (still.length) this.tokenLine.set(mm, still);
+      else this.tokenLine.delete(mm);
+    }
+    for (const c of this.cpus) {
+      if (c.running) continue;
+      for (const t of c.queue) {
+        if (!this.executing.has(t.mm)) continue;
+        this.tokenWanted.add(t.mm);
+        const line = this.tokenLine.get(t.mm) ?? [];
+        if (!line.includes(c.cpu)) this.tokenLine.set(t.mm, [...line, c.cpu]);
+      }
+    }
+    for (const c of this.cpus) c.updateTick(this.wantsTick(c));
   }
 
   // ---- Engines ----
@@ -144,6 +269,15 @@ class Vcpu implements SyscallSink, SchedulerPort {
       this.engines.delete(mm);
     }
     mm.destroy();
+    this.tokenLine.delete(mm);
+    for (const c of this.cpus) {
+      if (c.sentLayouts.delete(mm.id)) c.retired.push(mm.id);
+    }
+  }
+
+  /** exec gave t's process a new address space: the old one loses a user. */
+  private retireIfReplaced(t: Thread, mm: AddressSpace): void {
+    if (t.state !== 'dead' && t.mm !== mm) this.retireAddressSpace(mm);
   }
 
   // ---- The run loop ----
@@ -154,11 +288,27 @@ class Vcpu implements SyscallSink, SchedulerPort {
     while (Atomics.load(control, Control.STATE) === MachineState.RUNNING) {
       if (untilPid !== null && this.ended.has(untilPid)) return;
       this.forwardHostSignals();
-      this.collectWakeups(this.runQueue.size > 0 ? 0 : this.nextDeadline());
-      const t = this.runQueue.takeNext(!this.rtThrottle.throttled(monotonicMs()) || !this.runQueue.hasNormal());
-      if (t && t.process.stopped) this.held.add(t);
-      else if (t) this.runThread(t);
+      Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
+      // Lend before sleeping: a thread queued for an idle vCPU must not wait for an event here.
+      this.schedulePass();
+      this.collectWakeups(this.hasWorkHere() ? 0 : this.nextDeadline());
+      this.schedulePass();
+      const t = this.pick(this.cpus[KERNEL_CPU]);
+      if (t) this.runThread(t);
     }
+  }
+
+  /** Serves lent threads that came back, lends threads to idle vCPUs, and sets who must let an address space go. */
+  private schedulePass(): void {
+    this.serveReturns();
+    this.lendToIdleCpus();
+    this.noteTokenWaiters();
+  }
+
+  /** Whether the loop has something to do without waiting: a thread to run here, or a lent one back. */
+  private hasWorkHere(): boolean {
+    for (const t of this.cpus[KERNEL_CPU].queue) if (this.mayTake(this.cpus[KERNEL_CPU], t)) return true;
+    return this.cpus.some((c) => c.slot?.state === SlotState.RETURNED);
   }
 
   /**
@@ -204,9 +354,11 @@ class Vcpu implements SyscallSink, SchedulerPort {
     return next === Infinity ? Infinity : Math.max(0, next - monotonicMs());
   }
 
-  private runThread(t: Thread): void {
-    const mm = t.mm;
-    const engine = this.switchIn(t);
+  /**
+   * Makes t ready to execute on engine: finishes or interrupts the syscall it was parked in and
+   * delivers its signals. Returns false when it must not execute now (parked again, stopped, dead).
+   */
+  private prepare(t: Thread, engine: CpuBackend): boolean {
     let restart: RestartDecision | null = null;
     if (t.parked) {
       const parked = t.parked;
@@ -215,30 +367,162 @@ class Vcpu implements SyscallSink, SchedulerPort {
         parked.cancel?.();
         restart = new RestartDecision(engine, !NOT_RESTARTABLE.has(t.parkedNr), t.parkedNr, parked.interrupted);
       } else if (!this.settle(t, engine, resume(t, parked.resume))) {
-        return;
+        return false;
       }
     }
     t.signalInterrupt = false;
     const delivery = deliverPending(t, engine, restart);
-    if (delivery.kind === 'fatal') return this.fatalSignal(t, delivery.status, `killed by signal ${delivery.status}`);
+    if (delivery.kind === 'fatal') {
+      this.fatalSignal(t, delivery.status, `killed by signal ${delivery.status}`);
+      return false;
+    }
     if (delivery.kind === 'stop') {
       this.stopProcess(t.process, delivery.sig);
-      return this.switchOut(t, engine, 'front');
+      this.switchOut(t, engine, 'front');
+      return false;
     }
-    this.rescheduleRequested = false;
-    this.pending = null;
-    const control = this.kernel.control;
-    // FIFO threads are not time-sliced, but the tick still watches them for RT throttling.
-    const realTime = rank(t) > 0;
-    const tick = this.runQueue.size > 0 && (t.policy !== Policy.FIFO || this.runQueue.hasNormal());
-    Atomics.store(control, Control.TICK_WANTED_BASE + this.kernel.cpu, tick ? 1 : 0);
-    const started = monotonicMs();
-    const stop = engine.run();
-    Atomics.store(control, Control.PREEMPT_REQUEST_BASE + this.kernel.cpu, 0);
-    if (realTime) this.rtThrottle.charge(monotonicMs() - started, monotonicMs());
-    this.afterStop(t, engine, stop);
-    if (t.state !== 'dead' && t.mm !== mm) this.retireAddressSpace(mm);
+    if (t.rseqCpu !== t.cpu) {
+      publishRseqCpu(t, t.cpu);
+      t.rseqCpu = t.cpu;
+    }
+    return true;
   }
+
+  /** Executes t here, on vCPU 0's own engine, until it leaves the engine. */
+  private runThread(t: Thread): void {
+    const mm = t.mm;
+    const engine = this.switchIn(t);
+    if (!this.prepare(t, engine)) return this.retireIfReplaced(t, mm);
+    this.rescheduleRequested = false;
+    this.lendPending = false;
+    this.pending = null;
+    const c = this.cpus[KERNEL_CPU];
+    this.startExecuting(c, t);
+    // Other vCPUs raise this vCPU's preemption word when they give a thread back; clear what
+    // was raised for returns already served, or the engine would stop before running anything.
+    Atomics.store(this.kernel.control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
+    if (this.cpus.some((d) => d.slot?.state === SlotState.RETURNED)) Atomics.store(this.kernel.control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 1);
+    const stop = engine.run();
+    this.stopExecuting(c);
+    Atomics.store(this.kernel.control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
+    this.afterStop(t, engine, stop);
+    this.retireIfReplaced(t, mm);
+  }
+
+  private startExecuting(c: CpuState, t: Thread): void {
+    c.running = t;
+    c.runningMm = t.mm;
+    c.runningSince = monotonicMs();
+    this.executing.set(t.mm, c.cpu);
+    const line = this.tokenLine.get(t.mm);
+    if (line?.[0] === c.cpu) line.shift();
+    c.updateTick(this.wantsTick(c));
+  }
+
+  /**
+   * Besides the reasons CpuState.updateTick knows: a thread elsewhere waits for the address space
+   * c executes; and vCPU 0 polls parked threads' fds and deadlines only from its loop, so it
+   * leaves a thread that never traps every tick while any thread is parked.
+   */
+  private wantsTick(c: CpuState): boolean {
+    return (c.runningMm !== null && this.tokenWanted.has(c.runningMm)) || (c.cpu === KERNEL_CPU && this.blocked.size > 0);
+  }
+
+  private stopExecuting(c: CpuState): void {
+    const t = c.running!;
+    if (this.executing.get(c.runningMm!) === c.cpu) this.executing.delete(c.runningMm!);
+    const now = monotonicMs();
+    if (rank(t) > 0) c.throttle.charge(now - c.runningSince, now);
+    c.running = null;
+    c.runningMm = null;
+    Atomics.store(this.kernel.control, Control.TICK_WANTED_BASE + c.cpu, 0);
+  }
+
+  // ---- Lending threads to the other vCPUs ----
+
+  /** Each idle vCPU gets the best thread it may run (its own queue first, then a busy vCPU's). */
+  private lendToIdleCpus(): void {
+    const others = this.cpus.length - 1;
+    for (let i = 0; i < others; i++) {
+      const c = this.cpus[1 + ((this.dispatchTurn + i) % others)];
+      if (c.running) continue;
+      const t = this.pick(c) ?? this.steal(c);
+      if (t) this.lend(c, t);
+    }
+    this.dispatchTurn++;
+  }
+
+  /** Prepares t on vCPU 0's engine, then hands its registers (and, if changed, its address space's regions) to c. */
+  private lend(c: CpuState, t: Thread): void {
+    const mm = t.mm;
+    const engine = this.switchIn(t);
+    if (!this.prepare(t, engine)) return this.retireIfReplaced(t, mm);
+    let regions: EngineRegion[] | null = null;
+    if (c.sentLayouts.get(mm.id) !== mm.layoutVersion) {
+      regions = mm.engineRegions();
+      if (regions.length > MAX_SLOT_REGIONS) {
+        // Too many regions to send: the thread stays on vCPU 0 for good.
+        t.affinity = 1n << BigInt(KERNEL_CPU);
+        this.kernel.warnOnce('regions', `pid ${t.process.pid} has more than ${MAX_SLOT_REGIONS} mappings: its threads run on vCPU 0 only`);
+        return this.switchOut(t, engine, 'front');
+      }
+      c.sentLayouts.set(mm.id, mm.layoutVersion);
+    }
+    engine.exportRegisters(c.slot!.context);
+    this.current = null;
+    this.startExecuting(c, t);
+    c.slot!.assign(mm.id, regions, c.retired);
+    ringDoorbell(this.kernel.control, c.cpu);
+  }
+
+  /** Serves the lent threads that came back: their syscalls, faults and preemptions. */
+  private serveReturns(): void {
+    for (const c of this.cpus) {
+      if (c.running && c.slot!.state === SlotState.RETURNED) this.serveReturn(c);
+    }
+  }
+
+  private serveReturn(c: CpuState): void {
+    const t = c.running!;
+    const mm = c.runningMm!;
+    this.stopExecuting(c);
+    const slot = c.slot!;
+    const stop = slot.stop();
+    if (t.state === 'dead') return slot.release();
+    const engine = this.engineFor(mm);
+    t.engine = engine;
+    this.current = t;
+    engine.importRegisters(slot.context);
+    slot.release();
+    if (stop.kind === 'trap') {
+      this.serveSyscall(t, engine);
+    } else if (stop.kind === 'fault' && !stop.mapped && mm.accessible(stop.addr, stop.access)) {
+      c.sentLayouts.delete(mm.id); // a mapping newer than the vCPU's region list: send it again
+      this.switchOut(t, engine, 'front');
+    } else {
+      this.afterStop(t, engine, stop);
+    }
+    this.retireIfReplaced(t, mm);
+  }
+
+  /** A lent thread's syscall, served here; the thread then goes back to its vCPU's queue. */
+  private serveSyscall(t: Thread, engine: CpuBackend): void {
+    const regs = this.regs;
+    engine.getRegs(regs);
+    const nr = Number(regs[Reg.RAX]);
+    const args = SYSCALL_ARG_REGS.map((r) => Number(regs[r]));
+    // Handlers see the registers as inside the syscall hook (RIP at the syscall instruction);
+    // afterwards RIP is past it, as after an engine stop in the hook.
+    const next = regs[Reg.RIP];
+    engine.setReg(Reg.RIP, next - 2n);
+    this.rescheduleRequested = false;
+    const r = dispatch(this.table, t, nr, args);
+    engine.setReg(Reg.RIP, next);
+    if (typeof r !== 'number' && r.kind === 'block') t.parkedNr = nr;
+    if (this.settle(t, engine, r)) this.switchOut(t, engine, this.rescheduleRequested ? 'back' : 'front');
+  }
+
+  // ---- Switching ----
 
   /** Puts t's registers into its address space's engine. */
   private switchIn(t: Thread): CpuBackend {
@@ -280,7 +564,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
       return;
     }
     t.state = 'runnable';
-    this.runQueue.add(t, requeue === 'front');
+    this.enqueue(t, requeue === 'front', false);
   }
 
   /** Applies a syscall's outcome; returns true when t should go on running. */
@@ -292,6 +576,12 @@ class Vcpu implements SyscallSink, SchedulerPort {
     if (r.kind === 'block') {
       t.parked = r;
       this.switchOut(t, engine, 'park');
+      // A signal that came while the thread was on its way here (from another vCPU) ends the
+      // wait at once, as Linux's signal_pending check before sleeping does.
+      if (r.interruptible !== false && hasDeliverable(t)) {
+        t.signalInterrupt = true;
+        this.wake(t);
+      }
       return false;
     }
     if (r.why === 'sigreturn') {
@@ -315,7 +605,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
     switch (stop.kind) {
       case 'trap':
         if (this.pending) this.settle(t, engine, this.pending);
-        else this.switchOut(t, engine, hasDeliverable(t) ? 'front' : 'back'); // a reschedule or a signal
+        else this.switchOut(t, engine, this.rescheduleRequested ? 'back' : 'front'); // a reschedule, a signal, a hand-over
         return;
       case 'preempted':
         if (!restartRseqCriticalSection(t, engine)) return this.fatalSignal(t, SIG.SEGV, 'rseq abort handler signature mismatch');
@@ -424,7 +714,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
     for (const t of [...this.held]) {
       if (t.process !== p) continue;
       this.held.delete(t);
-      this.runQueue.add(t);
+      this.enqueue(t, false, false);
     }
     this.tellParent(p, CLD_CONTINUED, SIG.CONT);
   }
@@ -454,6 +744,8 @@ const CLD_EXITED = 1, CLD_KILLED = 2, CLD_STOPPED = 5, CLD_CONTINUED = 6;
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, TRAP_BRKPT = 1, SI_KERNEL = 0x80;
 /** Syscalls Linux never restarts after a handler (they return EINTR, or ERESTART_RESTARTBLOCK/NOHAND). */
 const NOT_RESTARTABLE = new Set([7, 23, 34, 35, 128, 130, 230, 232, 270, 271, 281, 441]);
+/** Where a syscall's six arguments are. */
+const SYSCALL_ARG_REGS = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
 
 function openStrace(spec: BootSpec['strace']): Strace | null {
   if (!spec) return null;
@@ -465,28 +757,29 @@ function openStrace(spec: BootSpec['strace']): Strace | null {
 export default function runVcpu(task: VcpuTask): VcpuResult {
   const control = new Int32Array(task.control);
   const boot = task.boot;
-  const vfs = new Vfs(boot?.rootfs ?? '/nonexistent', boot?.binds ?? [], { cpus: task.cpus });
+  if (!boot) {
+    new Executor(task.cpu, control, task.slots).run();
+    return null;
+  }
+  const vfs = new Vfs(boot.rootfs, boot.binds, { cpus: task.cpus });
   let vcpu: Vcpu | null = null;
   const futexes = new FutexTable((t) => vcpu!.wake(t));
-  const kernel = new WorkerKernel(task.cpu, task.cpus, task.memory, control, vfs, openStrace(boot?.strace ?? null),
+  const kernel = new WorkerKernel(task.cpus, task.memory, control, vfs, openStrace(boot.strace),
     task.bootTimeMs, futexes, {
       add: (t) => vcpu!.add(t), requestReschedule: () => vcpu!.requestReschedule(),
       reprioritize: (t) => vcpu!.reprioritize(t), kill: (t) => vcpu!.kill(t), wake: (t) => vcpu!.wake(t),
       processes: () => vcpu!.processes(), continueProcess: (p) => vcpu!.continueProcess(p),
+      interrupt: (t) => vcpu!.interrupt(t), affinityChanged: (t) => vcpu!.affinityChanged(t), quiesce: (mm) => vcpu!.quiesce(mm),
     });
-  vcpu = new Vcpu(kernel);
+  vcpu = new Vcpu(kernel, task.slots);
   vfs.setProcessDirectory(() => ({
     get: (pid) => [...vcpu!.processes()].find((p) => p.pid === pid),
     pids: () => [...vcpu!.processes()].map((p) => p.pid).sort((a, b) => a - b),
   }));
-  if (!boot) {
-    vcpu.run(null);
-    return null;
-  }
   const pid = kernel.allocateId();
   const files = new FdTable();
   openStandardStreams(files);
-  const p = new Process(kernel, pid, 0, new AddressSpace(kernel.pool, kernel.poolAddress), files, { cwd: boot.cwd, umask: 0o022 });
+  const p = new Process(kernel, pid, 0, kernel.newAddressSpace(), files, { cwd: boot.cwd, umask: 0o022 });
   const t = new Thread(pid, p, 'starling-init');
   p.threads.add(t);
   try {

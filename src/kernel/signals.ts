@@ -78,6 +78,8 @@ export function sendSignal(p: Process, t: Thread | null, info: SigInfo): void {
   if (taker && taker.state === 'blocked' && taker.parked?.interruptible !== false) {
     taker.signalInterrupt = true;
     p.kernel.scheduler.wake(taker);
+  } else if (taker && taker.state === 'running') {
+    p.kernel.scheduler.interrupt(taker);
   }
 }
 

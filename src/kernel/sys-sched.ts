@@ -1,6 +1,6 @@
 // Scheduling syscalls: policies and priorities (sched/run-queue.ts orders threads by them),
-// nice values, yielding, affinity masks (reported; a thread runs on its process's vCPU until
-// threads migrate), rseq and getcpu.
+// nice values, yielding, affinity masks (the scheduler places threads within them), rseq and
+// getcpu.
 import { E, Errno } from './errno.js';
 import { Policy } from './sched/run-queue.js';
 import { Reg, type CpuBackend } from '../cpu-worker/backend.js';
@@ -153,19 +153,13 @@ function readMask(t: Thread, maskP: number, len: number): bigint {
   return mask;
 }
 
-/**
- * A thread runs on its process's vCPU until threads migrate between vCPUs; a mask that keeps
- * that vCPU is honoured as it stands, one that excludes it cannot be yet.
- */
+/** A thread whose new mask excludes its vCPU moves before it runs guest code again (for the caller: before the call returns to it). */
 const schedSetaffinity: SyscallHandler = (t, [pid, len, maskP]) => {
   const target = targetThread(t, int(pid));
   const mask = readMask(t, maskP, len);
   if (mask === 0n) throw new Errno(E.EINVAL);
-  if (!((mask >> BigInt(t.kernel.cpu)) & 1n)) {
-    t.kernel.warnOnce('affinity', `sched_setaffinity to CPUs other than the process's vCPU ${t.kernel.cpu} is not implemented yet: returning EINVAL`);
-    throw new Errno(E.EINVAL);
-  }
   target.affinity = mask;
+  t.kernel.scheduler.affinityChanged(target);
   return 0;
 };
 
@@ -193,7 +187,7 @@ const rseq: SyscallHandler = (t, [addr, lenArg, flagsArg, sigArg]) => {
   }
   if (addr % 32 !== 0 || len < RSEQ_MIN_LEN) throw new Errno(E.EINVAL);
   t.rseq = { addr, len, sig };
-  publishRseqCpu(t, t.kernel.cpu);
+  publishRseqCpu(t, t.cpu);
   return 0;
 };
 
@@ -233,7 +227,7 @@ export function restartRseqCriticalSection(t: Thread, engine: CpuBackend): boole
 }
 
 const getcpu: SyscallHandler = (t, [cpuP, nodeP]) => {
-  if (cpuP) t.mm.writeU32(cpuP, t.kernel.cpu);
+  if (cpuP) t.mm.writeU32(cpuP, t.cpu);
   if (nodeP) t.mm.writeU32(nodeP, 0);
   return 0;
 };

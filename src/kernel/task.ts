@@ -27,7 +27,6 @@ export const RLIM_INFINITY = Infinity;
 /** Machine-wide kernel state visible to handlers on this worker. */
 export interface Kernel {
   readonly cpus: number;
-  readonly cpu: number;
   readonly pool: FramePool;
   readonly poolAddress: number;
   readonly memBytes: number;
@@ -40,6 +39,8 @@ export interface Kernel {
   /** Prints a one-line warning to the host's stderr once per key. */
   warnOnce(key: string, message: string): void;
   allocateId(): number;
+  /** An empty address space whose changes stop other vCPUs executing it first (SchedulerPort.quiesce). */
+  newAddressSpace(): AddressSpace;
   /** Counts a new process against --max-procs; false when the machine is full. */
   reserveProcess(): boolean;
   releaseProcess(): void;
@@ -61,6 +62,12 @@ export interface SchedulerPort {
   processes(): Iterable<Process>;
   /** SIGCONT (or SIGKILL) to a stopped process: its threads may run again. */
   continueProcess(p: Process): void;
+  /** A signal for a thread that is running guest code: make it enter the kernel soon. */
+  interrupt(t: Thread): void;
+  /** t's affinity changed: a thread outside its mask moves before it runs guest code again. */
+  affinityChanged(t: Thread): void;
+  /** Returns once no vCPU but the caller's is executing mm (a TLB shootdown before mm changes). */
+  quiesce(mm: AddressSpace): void;
 }
 
 /** Per-process filesystem context (CLONE_FS shares it). */
@@ -168,6 +175,10 @@ export class Thread {
   timerSlackNs = 50_000;
   /** CPUs this thread may run on (sched_setaffinity), one bit per vCPU. */
   affinity: bigint;
+  /** The vCPU the thread runs on, or last ran on, or is queued for. */
+  cpu = 0;
+  /** The cpu last written to the thread's rseq area. */
+  rseqCpu = -1;
   /** comm: 15 bytes at most (PR_SET_NAME). */
   name: string;
 

@@ -5,6 +5,7 @@ import { CONTROL_BYTES, Control, MachineState } from '../shared-mem/layout.js';
 import { constants as osConstants } from 'node:os';
 import { ringAllDoorbells, ringDoorbell } from '../shared-mem/doorbell.js';
 import { startTicker } from './ticker.js';
+import { SLOT_BYTES } from '../shared-mem/exec-slot.js';
 import type { BootSpec } from '../cpu-worker/boot.js';
 import type { VcpuResult, VcpuTask } from '../cpu-worker/vcpu.js';
 
@@ -65,16 +66,22 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     maxQueue: config.cpus,
   });
   const bootTimeMs = Number(process.hrtime.bigint()) / 1e6;
+  const slots = new SharedArrayBuffer(SLOT_BYTES * config.cpus);
   const tasks: Array<Promise<VcpuResult>> = [];
   for (let cpu = 0; cpu < config.cpus; cpu++) {
-    const task: VcpuTask = { cpu, cpus: config.cpus, memory, control: controlBuffer, bootTimeMs, boot: cpu === 0 ? config.boot : null };
+    const task: VcpuTask = { cpu, cpus: config.cpus, memory, control: controlBuffer, slots, bootTimeMs, boot: cpu === 0 ? config.boot : null };
     tasks.push(pool.run(task));
   }
+  // A vCPU worker that dies leaves threads lent to it stranded: the machine cannot go on.
+  const workerFailure = Promise.race(tasks.slice(1).map((task, i) => task.then(
+    () => new Promise<never>(() => {}),
+    (e: unknown) => ({ error: `vCPU ${i + 1} failed: ${e instanceof Error ? (process.env.STARLING_DEBUG ? e.stack : e.message) : String(e)}`, exitCode: 125 } as MachineOutcome),
+  )));
   const stopTicker = startTicker(control, config.cpus);
   const stopForwarding = forwardHostSignals(control);
   let outcome: MachineOutcome;
   try {
-    const result = await tasks[0];
+    const result = await Promise.race([tasks[0], workerFailure]);
     outcome = result ?? { error: 'the first vCPU returned no result', exitCode: 125 };
   } finally {
     stopTicker();

@@ -80,7 +80,7 @@ export function loadImage(t: Thread, path: string, argv: string[], envp: string[
       return loadImage(t, interp, scriptArgv, envp, depth + 1);
     }
     const elf = parseElf(file.head, file.size);
-    const mm = new AddressSpace(t.kernel.pool, t.kernel.poolAddress);
+    const mm = t.kernel.newAddressSpace();
     try {
       const main = mapElf(mm, elf, new MappedFile(file.hostFd, file.guestPath), elf.type === ET_DYN ? PIE_BASE : 0);
       file.hostFd = -1; // owned by the mappings now

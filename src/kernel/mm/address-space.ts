@@ -1,6 +1,8 @@
 import { CHUNK_SIZE, PAGE_SIZE } from '../../shared-mem/layout.js';
 import type { FramePool } from '../../shared-mem/frame-pool.js';
 import { Prot, type CpuBackend } from '../../cpu-worker/backend.js';
+import type { EngineRegion } from '../../shared-mem/exec-slot.js';
+import { allows, enginePerms, EngineMappings } from './engine-mappings.js';
 import { E, Errno } from '../errno.js';
 import { hostSyscall, HostNr, scratch } from '../host/libc.js';
 import { SharedHostFd } from '../host/host-fd.js';
@@ -46,6 +48,8 @@ export interface Vma extends VmaSpec {
   extent: Extent | null;
   /** Byte offset of the page at start within the extent. */
   extentOffset: number;
+  /** Set whenever the VMA enters the list or its code may have changed: engines elsewhere remap a VMA whose serial changed. */
+  serial: number;
 }
 
 export const pageDown = (a: number) => a - (a % PAGE_SIZE);
@@ -56,18 +60,6 @@ export const USER_MIN = 0x10000;
 export const USER_END = 0x7ffffffff000;
 export const MMAP_BASE = 0x7ffff7fff000;
 
-/** Most engine regions one engine keeps mapped (see engineFault). */
-const ENGINE_REGION_LIMIT = 1024;
-
-/** What an engine may do with a page: x86 cannot express write-only or exec-only pages. */
-function enginePerms(prot: number): number {
-  return prot & (Prot.WRITE | Prot.EXEC) ? prot | Prot.READ : prot;
-}
-
-function allows(prot: number, access: 'read' | 'write' | 'exec'): boolean {
-  const p = enginePerms(prot);
-  return access === 'read' ? (p & Prot.READ) !== 0 : access === 'write' ? (p & Prot.WRITE) !== 0 : (p & Prot.EXEC) !== 0;
-}
 
 function hostFileSize(hostFd: number): number {
   const st = scratch.bounce(144);
@@ -81,27 +73,35 @@ function hostFileSize(hostFd: number): number {
  * the host commits memory only for pages the guest touches; PROT_NONE reservations take no
  * frames at all. File mappings are host mappings of the file placed over their pool pages
  * (private: copy-on-write; shared: the host's page cache), so nothing is copied at mmap time.
- * Engines map VMAs lazily, one engine region per VMA, when guest code first touches them
- * (see engineFault), and keep at most ENGINE_REGION_LIMIT of them: Unicorn's cost of mapping
- * grows with the square of its region count. Any change to a VMA unmaps it from every engine.
+ * Engines on this vCPU map VMAs lazily, one engine region per VMA, when guest code first
+ * touches them (see engineFault and engine-mappings.ts); any change to a VMA unmaps it from
+ * them. Engines on other vCPUs get the list of engine regions (engineRegions) and remap what
+ * changed; before a change, `quiesce` stops any other vCPU executing this address space, so
+ * that none runs on a mapping that is going away (a TLB shootdown).
  */
 let nextAddressSpaceId = 1;
+let nextVmaSerial = 1;
+
+/** Stops other vCPUs executing mm until it is next dispatched (the scheduler's shootdown). */
+export type Quiesce = (mm: AddressSpace) => void;
 
 export class AddressSpace {
   /** Names the address space in futex keys. */
   readonly id = nextAddressSpaceId++;
   private vmas: Vma[] = [];
-  /** Per engine, the VMAs it has mapped, oldest first. */
-  private readonly engines = new Map<CpuBackend, Set<Vma>>();
+  /** This vCPU's engines for the address space, with what each has mapped. */
+  private readonly engines = new Map<CpuBackend, EngineMappings<Vma>>();
+  /** Changes with every change of the VMA list: another vCPU's region list is current while it matches. */
+  layoutVersion = 0;
   brkStart = 0;
   brk = 0;
   /** Processes using this address space (vfork's child shares its parent's until it execs). */
   users = 1;
 
-  constructor(readonly pool: FramePool, private readonly poolAddress: number) {}
+  constructor(readonly pool: FramePool, private readonly poolAddress: number, private readonly quiesce: Quiesce) {}
 
   attach(engine: CpuBackend): void {
-    this.engines.set(engine, new Set());
+    this.engines.set(engine, new EngineMappings(engine));
   }
 
   detach(engine: CpuBackend): void {
@@ -149,7 +149,7 @@ export class AddressSpace {
 
   /** Creates a mapping, replacing whatever was at [start, end). ENOMEM when the pool is full. */
   map(spec: VmaSpec): void {
-    const vma: Vma = { ...spec, extent: null, extentOffset: 0 };
+    const vma: Vma = { ...spec, extent: null, extentOffset: 0, serial: 0 };
     if (spec.prot !== Prot.NONE) this.reserveBacking(vma);
     this.unmap(spec.start, spec.end - spec.start);
     spec.file?.ref();
@@ -199,6 +199,7 @@ export class AddressSpace {
 
   /** MADV_DONTNEED: private anonymous pages read back as zero, private file pages as the file. */
   discard(start: number, end: number): void {
+    this.quiesce(this);
     for (const v of this.vmas) {
       if (v.end <= start || v.start >= end || v.shared || !v.extent) continue;
       const s = Math.max(start, v.start), e = Math.min(end, v.end);
@@ -218,9 +219,10 @@ export class AddressSpace {
     const v = this.findVma(oldStart)!;
     const moved: Vma = {
       ...v, start: newStart, end: newStart + newLen, fileOffset: v.fileOffset + (oldStart - v.start),
-      file: v.file?.ref() ?? null, extent: null, extentOffset: 0,
+      file: v.file?.ref() ?? null, extent: null, extentOffset: 0, serial: 0,
     };
     const keep = Math.min(oldLen, newLen);
+    this.quiesce(this);
     if (v.extent) {
       this.reserveBacking(moved);
       const from = this.hostAddress(v, oldStart), to = this.hostAddress(moved, newStart);
@@ -240,6 +242,7 @@ export class AddressSpace {
    * become anonymous memory, so that no later touch faults on the host.
    */
   revalidateFileMappings(): void {
+    this.quiesce(this);
     for (const v of this.vmas) {
       if (!v.file || !v.extent) continue;
       const cut = Math.max(v.start, v.start + (pageUp(hostFileSize(v.file.hostFd)) - v.fileOffset));
@@ -252,17 +255,24 @@ export class AddressSpace {
    * access (the engine then retries), evicting the engine's oldest region when it has too many.
    */
   engineFault(engine: CpuBackend, addr: number, access: 'read' | 'write' | 'exec'): boolean {
-    const v = this.findVma(addr);
+    const v = this.accessible(addr, access);
     const mapped = this.engines.get(engine);
-    if (!v || !v.extent || !allows(v.prot, access) || !mapped || mapped.has(v)) return false;
-    if (mapped.size >= ENGINE_REGION_LIMIT) {
-      const oldest = mapped.values().next().value!;
-      mapped.delete(oldest);
-      engine.unmap(oldest.start, oldest.end - oldest.start);
-    }
-    mapped.add(v);
-    engine.map(v.start, v.end - v.start, enginePerms(v.prot), this.hostAddress(v, v.start));
+    if (!v || !mapped || mapped.has(v)) return false;
+    mapped.map(v, v.prot, this.hostAddress(v, v.start));
     return true;
+  }
+
+  /** The VMA at addr if it allows the access and has pages. */
+  accessible(addr: number, access: 'read' | 'write' | 'exec'): Vma | undefined {
+    const v = this.findVma(addr);
+    return v && v.extent && allows(v.prot, access) ? v : undefined;
+  }
+
+  /** What an engine on another vCPU may map, in address order. */
+  engineRegions(): EngineRegion[] {
+    return this.vmas.filter((v) => v.extent).map((v) => ({
+      start: v.start, end: v.end, prot: v.prot, hostAddress: this.hostAddress(v, v.start), serial: v.serial,
+    }));
   }
 
   /**
@@ -271,7 +281,8 @@ export class AddressSpace {
    * touched (found with the host's mincore), so untouched memory stays untouched.
    */
   fork(): AddressSpace {
-    const child = new AddressSpace(this.pool, this.poolAddress);
+    this.quiesce(this);
+    const child = new AddressSpace(this.pool, this.poolAddress, this.quiesce);
     child.brkStart = this.brkStart;
     child.brk = this.brk;
     const mem = new Uint8Array(this.pool.memory);
@@ -287,6 +298,7 @@ export class AddressSpace {
       }
       child.vmas.push(copy);
     }
+    child.layoutVersion++;
     return child;
   }
 
@@ -319,9 +331,7 @@ export class AddressSpace {
 
   /** Removes v from every engine that mapped it. */
   private unmapFromEngines(v: Vma): void {
-    for (const [engine, mapped] of this.engines) {
-      if (mapped.delete(v)) engine.unmap(v.start, v.end - v.start);
-    }
+    for (const mapped of this.engines.values()) mapped.unmap(v);
   }
 
   private hostAddress(v: Vma, addr: number): number {
@@ -378,6 +388,7 @@ export class AddressSpace {
    * inside becomes what change returns (null: nothing). Engines follow the list.
    */
   private replaceRange(start: number, end: number, change: (v: Vma, s: number, e: number) => Vma | null): void {
+    if (this.vmas.some((v) => v.end > start && v.start < end)) this.quiesce(this);
     const next: Vma[] = [];
     for (const v of this.vmas) {
       if (v.end <= start || v.start >= end) {
@@ -404,8 +415,11 @@ export class AddressSpace {
     this.flushCode(v.start, v.end);
   }
 
+  /** Drops code translated from [start, end) here, and gives the VMAs there new serials so that other vCPUs drop theirs. */
   private flushCode(start: number, end: number): void {
     for (const e of this.engines.keys()) e.flushCode(start, end - start);
+    for (const v of this.vmas) if (v.end > start && v.start < end) v.serial = nextVmaSerial++;
+    this.layoutVersion++;
   }
 
   // ---- Kernel access to guest memory. Every guest pointer goes through these. ----

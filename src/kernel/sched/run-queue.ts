@@ -31,10 +31,15 @@ export class RunQueue {
     if (i >= 0) this.threads.splice(i, 1);
   }
 
-  /** The best waiting thread; with realTime false, the best one that is not real-time. */
-  takeNext(realTime = true): Thread | undefined {
-    const i = realTime ? 0 : this.threads.findIndex((t) => rank(t) <= 0);
+  /** The best waiting thread that eligible accepts; with realTime false, the best one that is not real-time. */
+  takeNext(realTime = true, eligible: (t: Thread) => boolean = () => true): Thread | undefined {
+    const i = this.threads.findIndex((t) => (realTime || rank(t) <= 0) && eligible(t));
     return i < 0 ? undefined : this.threads.splice(i, 1)[0];
+  }
+
+  /** The waiting threads, best first. */
+  [Symbol.iterator](): Iterator<Thread> {
+    return this.threads[Symbol.iterator]();
   }
 
   hasNormal(): boolean {

@@ -61,7 +61,6 @@ export function procRoot(ctx: ProcContext, t: Thread): SynthDir {
 }
 
 function processDir(ctx: ProcContext, p: Process, viewer: Thread): SynthDir {
-  const cpu = viewer.kernel.cpu;
   return staticDir({
     exe: () => link(() => p.exePath),
     cwd: () => link(() => p.fs.cwd),
@@ -71,7 +70,7 @@ function processDir(ctx: ProcContext, p: Process, viewer: Thread): SynthDir {
     comm: () => commFile(mainThread(p)),
     cmdline: () => file(() => p.cmdline.map((a) => `${a}\0`).join('')),
     status: () => file(() => status(p, mainThread(p), viewer, ctx.cpus)),
-    stat: () => file(() => stat(p, mainThread(p), viewer, cpu)),
+    stat: () => file(() => stat(p, mainThread(p), viewer)),
     statm: () => file(() => `${vmPages(p)} 0 0 0 0 0 0\n`),
     mounts: () => file(() => ctx.mountsText()),
     task: () => dynamicDir(
@@ -80,7 +79,7 @@ function processDir(ctx: ProcContext, p: Process, viewer: Thread): SynthDir {
         const th = [...p.threads].find((x) => String(x.tid) === name);
         return th && staticDir({
           comm: () => commFile(th),
-          stat: () => file(() => stat(p, th, viewer, cpu)),
+          stat: () => file(() => stat(p, th, viewer)),
           status: () => file(() => status(p, th, viewer, ctx.cpus)),
         });
       },
@@ -137,7 +136,7 @@ const STATE_NAMES: Record<string, string> = { R: 'R (running)', S: 'S (sleeping)
 function status(p: Process, th: Thread | undefined, viewer: Thread, cpus: number): string {
   const state = stateOf(p, th, viewer);
   const sig = (n: bigint) => n.toString(16).padStart(16, '0');
-  const cpuMask = (2n ** BigInt(cpus) - 1n).toString(16).padStart(8, '0');
+  const affinity = th?.affinity ?? 2n ** BigInt(cpus) - 1n;
   const kb = (vmPages(p) * PAGE_SIZE) / 1024;
   return [
     `Name:\t${th?.name ?? ''}`,
@@ -162,16 +161,35 @@ function status(p: Process, th: Thread | undefined, viewer: Thread, cpus: number
     `SigBlk:\t${sig(th?.sigmask ?? 0n)}`,
     `SigIgn:\t${sig(0n)}`,
     `SigCgt:\t${sig(0n)}`,
-    `Cpus_allowed:\t${cpuMask}`,
-    `Cpus_allowed_list:\t${cpus > 1 ? `0-${cpus - 1}` : '0'}`,
+    `Cpus_allowed:\t${affinity.toString(16).padStart(8, '0')}`,
+    `Cpus_allowed_list:\t${cpuList(affinity, cpus)}`,
     'voluntary_ctxt_switches:\t0',
     'nonvoluntary_ctxt_switches:\t0',
     '',
   ].join('\n');
 }
 
-/** /proc/PID/stat in Linux's field order (man 5 proc); field 39 is the CPU this worker runs. */
-function stat(p: Process, th: Thread | undefined, viewer: Thread, cpu: number): string {
+/** Linux's list format of a CPU mask: 0-2,5. */
+function cpuList(mask: bigint, cpus: number): string {
+  const ranges: string[] = [];
+  for (let c = 0; c < cpus; c++) {
+    if (!((mask >> BigInt(c)) & 1n)) continue;
+    let last = c;
+    while (last + 1 < cpus && (mask >> BigInt(last + 1)) & 1n) last++;
+    ranges.push(last > c ? `${c}-${last}` : `${c}`);
+    c = last;
+  }
+  return ranges.join(',');
+}
+
+/** stat's priority field: -1 - rt_priority for real-time threads, 20 + nice for the others. */
+function priorityOf(th: Thread | undefined): number {
+  if (!th) return 20;
+  return th.rtPriority > 0 ? -1 - th.rtPriority : 20 + th.nice;
+}
+
+/** /proc/PID/stat in Linux's field order (man 5 proc); field 39 is the vCPU the thread last ran on. */
+function stat(p: Process, th: Thread | undefined, viewer: Thread): string {
   let vsize = 0, startCode = 0, endCode = 0, startStack = 0;
   for (const v of p.mm.regions) {
     vsize += v.end - v.start;
@@ -182,9 +200,9 @@ function stat(p: Process, th: Thread | undefined, viewer: Thread, cpu: number): 
   const fields: Array<number | string> = [
     th?.tid ?? p.pid, `(${comm})`, stateOf(p, th, viewer), p.ppid, p.pgid, p.sid,
     0, -1, 4194560, 0, 0, 0, 0, // tty_nr tpgid flags minflt cminflt majflt cmajflt
-    0, 0, 0, 0, 20, 0, p.threads.size, 0, 0, // utime stime cutime cstime priority nice num_threads itrealvalue starttime
+    0, 0, 0, 0, priorityOf(th), th?.nice ?? 0, p.threads.size, 0, 0, // utime stime cutime cstime priority nice num_threads itrealvalue starttime
     vsize, 0, '18446744073709551615', startCode, endCode, startStack, 0, 0, // vsize rss rsslim startcode endcode startstack kstkesp kstkeip
-    0, 0, 0, 0, 0, 0, 0, 17, cpu, 0, 0, 0, 0, 0, // signal blocked sigignore sigcatch wchan nswap cnswap exit_signal processor rt_priority policy delayacct guest_time cguest_time
+    0, 0, 0, 0, 0, 0, 0, 17, th?.cpu ?? 0, th?.rtPriority ?? 0, th?.policy ?? 0, 0, 0, 0, // signal blocked sigignore sigcatch wchan nswap cnswap exit_signal processor rt_priority policy delayacct guest_time cguest_time
     0, 0, p.mm.brkStart, 0, 0, 0, 0, p.exitStatus ?? 0, // start_data end_data start_brk arg_start arg_end env_start env_end exit_code
   ];
   return `${fields.join(' ')}\n`;

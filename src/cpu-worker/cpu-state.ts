@@ -1,0 +1,68 @@
+// What vCPU 0's scheduler knows of each vCPU: its run queue, its real-time budget, the thread
+// executing there, and (for the other vCPUs) the execution slot threads are lent through.
+import type { Thread } from '../kernel/task.js';
+import type { AddressSpace } from '../kernel/mm/address-space.js';
+import { RunQueue, rank, Policy } from '../kernel/sched/run-queue.js';
+import { RtThrottle } from '../kernel/sched/rt-throttle.js';
+import type { ExecSlot } from '../shared-mem/exec-slot.js';
+import { Control } from '../shared-mem/layout.js';
+
+export class CpuState {
+  readonly queue = new RunQueue();
+  readonly throttle = new RtThrottle();
+  /** The thread executing guest code there now (or, lent, until vCPU 0 has served its return). */
+  running: Thread | null = null;
+  /** The address space the running thread executes, and since when (ms). */
+  runningMm: AddressSpace | null = null;
+  runningSince = 0;
+  /** Layout versions of the address spaces whose region lists this vCPU holds, by AddressSpace.id. */
+  readonly sentLayouts = new Map<number, number>();
+  /** Address spaces this vCPU has engines for that no longer exist. */
+  readonly retired: number[] = [];
+
+  constructor(readonly cpu: number, readonly slot: ExecSlot | null, private readonly control: Int32Array) {}
+
+  allows(t: Thread): boolean {
+    return ((t.affinity >> BigInt(this.cpu)) & 1n) !== 0n;
+  }
+
+  /** How much work for other address spaces than mm this vCPU has: what placing a thread of mm there competes with. */
+  loadAgainst(mm: AddressSpace): number {
+    let load = this.running && this.runningMm !== mm ? 1 : 0;
+    for (const x of this.queue) if (x.mm !== mm) load++;
+    return load;
+  }
+
+  /** Asks the engine executing there to stop at its next translation block. */
+  preempt(): void {
+    Atomics.store(this.control, Control.PREEMPT_REQUEST_BASE + this.cpu, 1);
+  }
+
+  /**
+   * Whether the ticker should preempt the running thread: others wait for this vCPU and it is
+   * time-sliced (FIFO threads are not, but normal threads waiting behind one need the tick for
+   * RT throttling), or the scheduler has a reason of its own (extra).
+   */
+  updateTick(extra: boolean): void {
+    const t = this.running;
+    const waiting = t !== null && this.queue.size > 0 && (t.policy !== Policy.FIFO || this.queue.hasNormal());
+    Atomics.store(this.control, Control.TICK_WANTED_BASE + this.cpu, waiting || (t !== null && extra) ? 1 : 0);
+  }
+}
+
+/**
+ * Where a thread should run: among the vCPUs its mask allows, the one with the least work of
+ * other address spaces (threads of one address space never execute at once, so spreading them
+ * gains nothing). Ties go to vCPU 0, where syscalls are served without leaving the engine,
+ * then to the thread's current vCPU.
+ */
+export function placeThread(t: Thread, cpus: readonly CpuState[]): number {
+  let best = -1, bestLoad = Infinity;
+  for (const c of cpus) {
+    if (!c.allows(t)) continue;
+    const load = c.loadAgainst(t.mm);
+    const better = load < bestLoad || (load === bestLoad && best !== 0 && c.cpu === t.cpu);
+    if (better) [best, bestLoad] = [c.cpu, load];
+  }
+  return best < 0 ? 0 : best;
+}

@@ -1,0 +1,108 @@
+// A vCPU other than vCPU 0: it executes guest threads that vCPU 0 lends it through its
+// execution slot (shared-mem/exec-slot.ts) and gives each back at its next trap (a syscall, a
+// fault, a preemption). It keeps one CPU engine per address space it has run, mapping regions
+// lazily from the region list vCPU 0 sent with the thread.
+import { Control, MachineState } from '../shared-mem/layout.js';
+import { ExecSlot, SlotState, type EngineRegion } from '../shared-mem/exec-slot.js';
+import { ringDoorbell } from '../shared-mem/doorbell.js';
+import type { CpuBackend, SyscallFrame, SyscallSink } from './backend.js';
+import { UnicornBackend } from './unicorn-backend.js';
+import { EventWaiter } from './event-waiter.js';
+import { allows, EngineMappings } from '../kernel/mm/engine-mappings.js';
+import { addressOf } from '../kernel/host/libc.js';
+
+const KERNEL_CPU = 0;
+
+/** One address space as this vCPU sees it: its engine and the regions it may map. */
+class LentSpace {
+  /** Sorted by start, as AddressSpace.engineRegions gives them. */
+  regions: EngineRegion[] = [];
+  readonly mapped: EngineMappings<EngineRegion>;
+
+  constructor(readonly engine: CpuBackend) {
+    this.mapped = new EngineMappings(engine);
+  }
+
+  /** Takes a new region list: regions that changed (or whose code changed) leave the engine. */
+  update(regions: EngineRegion[]): void {
+    const key = (r: EngineRegion) => `${r.start}:${r.end}:${r.serial}`;
+    const current = new Set(regions.map(key));
+    for (const r of this.mapped.regions()) if (!current.has(key(r))) this.mapped.unmap(r);
+    const kept = new Map(this.mapped.regions().map((r) => [key(r), r]));
+    // Keep the objects already mapped, so that EngineMappings still knows them.
+    this.regions = regions.map((r) => kept.get(key(r)) ?? r);
+  }
+
+  find(addr: number): EngineRegion | undefined {
+    let lo = 0, hi = this.regions.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.regions[mid];
+      if (addr < r.start) hi = mid - 1;
+      else if (addr >= r.end) lo = mid + 1;
+      else return r;
+    }
+    return undefined;
+  }
+}
+
+export class Executor implements SyscallSink {
+  private readonly slot: ExecSlot;
+  private readonly spaces = new Map<number, LentSpace>();
+  private readonly waiter: EventWaiter;
+  private readonly preemptRequest: number;
+  private space: LentSpace | null = null;
+
+  constructor(private readonly cpu: number, private readonly control: Int32Array, slots: SharedArrayBuffer) {
+    this.slot = new ExecSlot(slots, cpu);
+    this.waiter = new EventWaiter(control, cpu);
+    this.preemptRequest = addressOf(control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + cpu);
+  }
+
+  /** Runs lent threads until the machine shuts down. */
+  run(): void {
+    while (Atomics.load(this.control, Control.STATE) === MachineState.RUNNING) {
+      if (this.slot.state === SlotState.ASSIGNED) this.runLent();
+      else this.waiter.wait([], Infinity);
+    }
+    for (const s of this.spaces.values()) s.engine.dispose();
+  }
+
+  private runLent(): void {
+    const slot = this.slot;
+    for (const id of slot.retiredIds()) {
+      this.spaces.get(id)?.engine.dispose();
+      this.spaces.delete(id);
+    }
+    let space = this.spaces.get(slot.mmId);
+    if (!space) {
+      space = new LentSpace(new UnicornBackend(this, this.preemptRequest));
+      this.spaces.set(slot.mmId, space);
+    }
+    const regions = slot.regions();
+    if (regions) space.update(regions);
+    this.space = space;
+    space.engine.importRegisters(slot.context);
+    slot.markRunning();
+    const stop = space.engine.run();
+    Atomics.store(this.control, Control.PREEMPT_REQUEST_BASE + this.cpu, 0);
+    space.engine.exportRegisters(slot.context);
+    slot.giveBack(stop);
+    // vCPU 0 serves the trap: stop whatever it is executing and wake it if it sleeps.
+    Atomics.store(this.control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 1);
+    ringDoorbell(this.control, KERNEL_CPU);
+  }
+
+  /** Every syscall goes to vCPU 0, which holds the kernel state. */
+  syscall(_frame: SyscallFrame): number | null {
+    return null;
+  }
+
+  regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean {
+    const space = this.space!;
+    const r = space.find(addr);
+    if (!r || !allows(r.prot, access) || space.mapped.has(r)) return false;
+    space.mapped.map(r, r.prot, r.hostAddress);
+    return true;
+  }
+}

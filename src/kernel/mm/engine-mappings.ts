@@ -1,0 +1,56 @@
+// What one CPU engine has mapped of an address space. Engines map regions lazily, when guest
+// code first touches them, and keep at most ENGINE_REGION_LIMIT: Unicorn's cost of mapping
+// grows with the square of its region count, so the oldest region is evicted first (a later
+// touch maps it again).
+import { Prot, type CpuBackend } from '../../cpu-worker/backend.js';
+
+const ENGINE_REGION_LIMIT = 1024;
+
+/** What an engine may do with a page: x86 cannot express write-only or exec-only pages. */
+export function enginePerms(prot: number): number {
+  return prot & (Prot.WRITE | Prot.EXEC) ? prot | Prot.READ : prot;
+}
+
+export function allows(prot: number, access: 'read' | 'write' | 'exec'): boolean {
+  const p = enginePerms(prot);
+  return access === 'read' ? (p & Prot.READ) !== 0 : access === 'write' ? (p & Prot.WRITE) !== 0 : (p & Prot.EXEC) !== 0;
+}
+
+export interface MappableRegion {
+  readonly start: number;
+  readonly end: number;
+  readonly prot: number;
+}
+
+export class EngineMappings<R extends MappableRegion> {
+  /** Insertion order is age order. */
+  private readonly mapped = new Set<R>();
+
+  constructor(readonly engine: CpuBackend) {}
+
+  has(r: R): boolean {
+    return this.mapped.has(r);
+  }
+
+  map(r: R, prot: number, hostAddress: number): void {
+    if (this.mapped.size >= ENGINE_REGION_LIMIT) this.unmap(this.mapped.values().next().value!);
+    this.mapped.add(r);
+    this.engine.map(r.start, r.end - r.start, enginePerms(prot), hostAddress);
+  }
+
+  /**
+   * Unmaps r if the engine has it. Code translated from it is dropped first, while its
+   * addresses still translate: Unicorn 2.0.1 keeps the translations of an unmapped region,
+   * and a region mapped later onto the same engine memory would run stale code, or take its
+   * own stores for self-modifying code and spin in page_collection_lock.
+   */
+  unmap(r: R): void {
+    if (!this.mapped.delete(r)) return;
+    if (r.prot & Prot.EXEC) this.engine.flushCode(r.start, r.end - r.start);
+    this.engine.unmap(r.start, r.end - r.start);
+  }
+
+  regions(): R[] {
+    return [...this.mapped];
+  }
+}

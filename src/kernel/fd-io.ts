@@ -11,6 +11,7 @@ import type { Thread } from './task.js';
 import { fdMode, HostNrExtra, S } from './vfs/host.js';
 
 export const POLLIN = 1, POLLOUT = 4;
+const POLLERR = 8;
 /** Linux's MAX_RW_COUNT: one call moves at most this many bytes. */
 export const MAX_RW_COUNT = 0x7ffff000;
 const UIO_MAXIOV = 1024;
@@ -40,12 +41,17 @@ function neverBlocks(file: OpenFile): boolean {
   return type === S.IFREG || type === S.IFDIR || type === S.IFBLK;
 }
 
-/** A zero-timeout host poll: true when any of events (or an error or hang-up) is pending. */
-export function hostReady(hostFd: number, events: number): boolean {
+/** A zero-timeout host poll: the pending events of events (plus POLLERR, POLLHUP), 0 for none. */
+function hostRevents(hostFd: number, events: number): number {
   VIEW.setInt32(POLLFD_AT, hostFd, true);
   VIEW.setInt16(POLLFD_AT + 4, events, true);
   VIEW.setInt16(POLLFD_AT + 6, 0, true);
-  return hostSyscall(HostNr.poll, AREA_ADDRESS + POLLFD_AT, 1, 0) > 0;
+  return hostSyscall(HostNr.poll, AREA_ADDRESS + POLLFD_AT, 1, 0) > 0 ? VIEW.getInt16(POLLFD_AT + 6, true) : 0;
+}
+
+/** A zero-timeout host poll: true when any of events (or an error or hang-up) is pending. */
+export function hostReady(hostFd: number, events: number): boolean {
+  return hostRevents(hostFd, events) !== 0;
 }
 
 /** One attempt at a read-like transfer; the guest's O_NONBLOCK decides EAGAIN or waiting. */
@@ -73,8 +79,9 @@ export function writeAll(file: OpenFile, total: number, writeSome: (done: number
   const nonblocking = () => (file.flags & O.NONBLOCK) !== 0;
   let done = 0;
   const run = (): SyscallResult => {
-    while (hostReady(file.hostFd, POLLOUT)) {
-      const limit = writeLimit(file, total - done);
+    for (let revents = hostRevents(file.hostFd, POLLOUT); revents; revents = hostRevents(file.hostFd, POLLOUT)) {
+      // A pipe with no reader left (POLLERR) has no room either: the write itself reports EPIPE.
+      const limit = revents & POLLERR ? total - done : writeLimit(file, total - done);
       if (limit === 0) break;
       const r = writeSome(done, limit);
       if (r === -E.EAGAIN) break;

@@ -7,7 +7,7 @@
 import { E, Errno } from './errno.js';
 import { O, OpenFile } from './files.js';
 import { addressOf, hostSyscall, HostScratch, scratch } from './host/libc.js';
-import { POLLIN, POLLOUT, transfer } from './fd-io.js';
+import { errorAfterWait, POLLIN, POLLOUT, transfer } from './fd-io.js';
 import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import type { Thread } from './task.js';
 import { ABSTRACT_PREFIX, isLoopback } from '../netbridge/address-policy.js';
@@ -235,10 +235,17 @@ const getsockopt: SyscallHandler = (t, [fd, level, name, valP, lenP]) => {
   return r;
 };
 
-/** A send or receive: waits unless the socket is O_NONBLOCK or the call says MSG_DONTWAIT. */
+/**
+ * A send or receive: waits unless the socket is O_NONBLOCK or the call says MSG_DONTWAIT. A
+ * send tried again after waiting reports the socket's pending error first (errorAfterWait).
+ */
 function sendOrReceive(f: OpenFile, flags: number, events: number, attempt: () => number): SyscallResult {
   if (flags & MSG_DONTWAIT) return attempt();
-  return transfer(f, events, attempt);
+  if (events !== POLLOUT) return transfer(f, events, attempt);
+  let waited = false;
+  const result = transfer(f, events, () => (waited ? errorAfterWait(f, attempt()) : attempt()));
+  waited = true; // any later attempt is the resume of a wait
+  return result;
 }
 
 const sendto: SyscallHandler = (t, [fd, bufP, len, flagsArg, addrP, addrLen]) => {

@@ -8,6 +8,7 @@ import { E, Errno } from './errno.js';
 import { O, OpenFile } from './files.js';
 import { addressOf, hostSyscall, HostScratch, scratch } from './host/libc.js';
 import { errorAfterWait, POLLIN, POLLOUT, transfer } from './fd-io.js';
+import { hostControl, installReceived } from './scm-rights.js';
 import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import type { Thread } from './task.js';
 import { ABSTRACT_PREFIX, isLoopback } from '../netbridge/address-policy.js';
@@ -19,7 +20,7 @@ const NR = {
 } as const;
 const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
 const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5, SOCK_NONBLOCK = O.NONBLOCK, SOCK_CLOEXEC = O.CLOEXEC;
-const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+const MSG_CTRUNC = 0x8, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
 const SOL_SOCKET = 1, SO_ERROR = 4;
 const SOCKADDR_MAX = 128;
 const AT_FDCWD = -100;
@@ -309,7 +310,6 @@ const MSG_AREA = new Uint8Array(new SharedArrayBuffer(MSG.CONTROL + MSG.CONTROL_
 const MSG_ADDRESS = addressOf(MSG_AREA.buffer as SharedArrayBuffer);
 const MSG_VIEW = new DataView(MSG_AREA.buffer);
 const UIO_MAXIOV = 1024;
-const SCM_RIGHTS = 1;
 
 interface GuestMsghdr {
   name: number;
@@ -330,8 +330,7 @@ function readMsghdr(t: Thread, p: number): GuestMsghdr {
 
 /**
  * Builds the host msghdr for a guest one: iovecs over the guest's own pool bytes and the
- * control data. A send's address is set by sendOne. Descriptor passing (SCM_RIGHTS) is not
- * supported.
+ * control data (a send's SCM_RIGHTS fds become host fds). A send's address is set by sendOne.
  */
 function hostMsghdr(t: Thread, m: GuestMsghdr, sending: boolean): number {
   if (m.iovlen > UIO_MAXIOV) throw new Errno(E.EMSGSIZE);
@@ -347,12 +346,7 @@ function hostMsghdr(t: Thread, m: GuestMsghdr, sending: boolean): number {
     }
   }
   const namelen = !sending && m.name ? SOCKADDR_MAX : 0;
-  const controllen = m.control ? Math.min(m.controllen, MSG.CONTROL_MAX) : 0;
-  if (sending && controllen) {
-    const control = t.mm.read(m.control, controllen);
-    if (new DataView(control.buffer).getInt32(12, true) === SCM_RIGHTS) throw new Errno(E.EOPNOTSUPP);
-    MSG_AREA.set(control, MSG.CONTROL);
-  }
+  const controllen = m.control ? controlLength(t, m, sending) : 0;
   MSG_VIEW.setBigUint64(MSG.HDR, BigInt(namelen ? MSG_ADDRESS + MSG.NAME : 0), true);
   MSG_VIEW.setUint32(MSG.HDR + 8, namelen, true);
   MSG_VIEW.setBigUint64(MSG.HDR + 16, BigInt(MSG_ADDRESS + MSG.IOV), true);
@@ -363,18 +357,29 @@ function hostMsghdr(t: Thread, m: GuestMsghdr, sending: boolean): number {
   return MSG_ADDRESS + MSG.HDR;
 }
 
-/** After a host recvmsg: the address, control data, their lengths and msg_flags back to the guest. */
-function finishRecv(t: Thread, msgP: number, m: GuestMsghdr): void {
+/** Room for the control data in MSG_AREA; a send's is copied in (ENOBUFS beyond it, as Linux's optmem limit gives). */
+function controlLength(t: Thread, m: GuestMsghdr, sending: boolean): number {
+  if (!sending) return Math.min(m.controllen, MSG.CONTROL_MAX);
+  if (m.controllen > MSG.CONTROL_MAX) throw new Errno(E.ENOBUFS);
+  MSG_AREA.set(hostControl(t, t.mm.read(m.control, m.controllen)), MSG.CONTROL);
+  return m.controllen;
+}
+
+/** After a host recvmsg: the address, control data (fds installed), their lengths and msg_flags back to the guest. */
+function finishRecv(t: Thread, msgP: number, m: GuestMsghdr, flags: number): void {
   if (m.name) {
     const len = MSG_VIEW.getUint32(MSG.HDR + 8, true);
     const room = m.namelen;
     t.mm.write(m.name, MSG_AREA.slice(MSG.NAME, MSG.NAME + Math.min(len, room)));
     t.mm.writeU32(msgP + 8, len);
   }
-  const controllen = Number(MSG_VIEW.getBigUint64(MSG.HDR + 40, true));
-  if (m.control && controllen) t.mm.write(m.control, MSG_AREA.slice(MSG.CONTROL, MSG.CONTROL + controllen));
-  t.mm.writeU64(msgP + 40, m.control ? controllen : 0);
-  t.mm.writeU32(msgP + 48, MSG_VIEW.getInt32(MSG.HDR + 48, true));
+  const received = MSG_AREA.slice(MSG.CONTROL, MSG.CONTROL + Number(MSG_VIEW.getBigUint64(MSG.HDR + 40, true)));
+  const { control, truncated } = installReceived(t, received, m.control, (flags & MSG_CMSG_CLOEXEC) !== 0);
+  if (control.length) t.mm.write(m.control, control);
+  t.mm.writeU64(msgP + 40, control.length);
+  // The host always got MSG_CMSG_CLOEXEC; msg_flags echoes it only when the guest asked.
+  const hostFlags = MSG_VIEW.getInt32(MSG.HDR + 48, true) & ~MSG_CMSG_CLOEXEC;
+  t.mm.writeU32(msgP + 48, hostFlags | (flags & MSG_CMSG_CLOEXEC) | (truncated ? MSG_CTRUNC : 0));
 }
 
 function sendOne(t: Thread, f: OpenFile, msgP: number, flags: number): number {
@@ -389,10 +394,11 @@ function sendOne(t: Thread, f: OpenFile, msgP: number, flags: number): number {
   return m.name && m.namelen ? sendDestination(t, m.name, m.namelen)(send) : send(0, 0);
 }
 
+/** The host keeps every fd it hands the emulator close-on-exec; the guest's MSG_CMSG_CLOEXEC is applied to its own table. */
 function recvOne(t: Thread, f: OpenFile, msgP: number, flags: number): number {
   const m = readMsghdr(t, msgP);
-  const r = hostSyscall(NR.recvmsg, f.hostFd, hostMsghdr(t, m, false), flags | MSG_DONTWAIT);
-  if (r >= 0) finishRecv(t, msgP, m);
+  const r = hostSyscall(NR.recvmsg, f.hostFd, hostMsghdr(t, m, false), flags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (r >= 0) finishRecv(t, msgP, m, flags);
   return r;
 }
 

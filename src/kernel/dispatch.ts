@@ -2,7 +2,7 @@
 // frame it read from the engine; the value returned goes back into RAX.
 import { E, Errno } from './errno.js';
 import { SYSCALL_NAMES } from './syscall-names.js';
-import { sendSignal, SI, SIG } from './signals.js';
+import { raiseSigpipe } from './sigpipe.js';
 import type { SyscallEntry, SyscallResult } from './syscall.js';
 import type { Thread } from './task.js';
 
@@ -38,13 +38,10 @@ export function dispatch(table: SyscallTable, t: Thread, nr: number, args: reado
   } else {
     result = guard(t, entry.name, () => entry.handler(t, args));
   }
-  if (result === -E.EPIPE && WRITES_TO_FDS.has(nr)) sendSignal(t.process, t, { signo: SIG.PIPE, code: SI.KERNEL });
+  result = raiseSigpipe(t, nr, args, result);
   if (strace) traceResult(t, result);
   return result;
 }
-
-/** Calls whose EPIPE also raises SIGPIPE, as a write to a pipe or stream socket with no reader does. */
-const WRITES_TO_FDS = new Set([1, 18, 20, 40, 296, 328]);
 
 /** Continues a syscall that was parked: runs its resume step. */
 export function resume(t: Thread, step: () => SyscallResult): SyscallResult {

@@ -11,14 +11,16 @@ import type { Thread } from './task.js';
 import { fdMode, HostNrExtra, S } from './vfs/host.js';
 
 export const POLLIN = 1, POLLOUT = 4;
+const POLLERR = 8;
 /** Linux's MAX_RW_COUNT: one call moves at most this many bytes. */
 export const MAX_RW_COUNT = 0x7ffff000;
 const UIO_MAXIOV = 1024;
 const PIPE_BUF = 4096;
 const FIONREAD = 0x541b, F_GETPIPE_SZ = 1032;
 const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+const HOST_GETSOCKOPT = 55, SOL_SOCKET = 1, SO_ERROR = 4;
 
-/** pollfd, an int for ioctls, a msghdr and an iovec array, at stable host addresses. */
+/** pollfd, an int for ioctls (and a socket option's length), a msghdr and an iovec array, at stable host addresses. */
 const AREA = new Uint8Array(new SharedArrayBuffer(128 + UIO_MAXIOV * 16));
 const AREA_ADDRESS = addressOf(AREA.buffer as SharedArrayBuffer);
 const VIEW = new DataView(AREA.buffer);
@@ -40,12 +42,17 @@ function neverBlocks(file: OpenFile): boolean {
   return type === S.IFREG || type === S.IFDIR || type === S.IFBLK;
 }
 
-/** A zero-timeout host poll: true when any of events (or an error or hang-up) is pending. */
-export function hostReady(hostFd: number, events: number): boolean {
+/** A zero-timeout host poll: the pending events of events (plus POLLERR, POLLHUP), 0 for none. */
+function hostRevents(hostFd: number, events: number): number {
   VIEW.setInt32(POLLFD_AT, hostFd, true);
   VIEW.setInt16(POLLFD_AT + 4, events, true);
   VIEW.setInt16(POLLFD_AT + 6, 0, true);
-  return hostSyscall(HostNr.poll, AREA_ADDRESS + POLLFD_AT, 1, 0) > 0;
+  return hostSyscall(HostNr.poll, AREA_ADDRESS + POLLFD_AT, 1, 0) > 0 ? VIEW.getInt16(POLLFD_AT + 6, true) : 0;
+}
+
+/** A zero-timeout host poll: true when any of events (or an error or hang-up) is pending. */
+export function hostReady(hostFd: number, events: number): boolean {
+  return hostRevents(hostFd, events) !== 0;
 }
 
 /** One attempt at a read-like transfer; the guest's O_NONBLOCK decides EAGAIN or waiting. */
@@ -71,21 +78,38 @@ export function writeAll(file: OpenFile, total: number, writeSome: (done: number
   // Writing nothing never waits, not even on a full pipe.
   if (neverBlocks(file) || total === 0) return writeSome(0, total);
   const nonblocking = () => (file.flags & O.NONBLOCK) !== 0;
-  let done = 0;
+  let done = 0, waited = false;
   const run = (): SyscallResult => {
-    while (hostReady(file.hostFd, POLLOUT)) {
-      const limit = writeLimit(file, total - done);
+    for (let revents = hostRevents(file.hostFd, POLLOUT); revents; revents = hostRevents(file.hostFd, POLLOUT)) {
+      // A pipe with no reader left (POLLERR) has no room either: the write itself reports EPIPE.
+      const limit = revents & POLLERR ? total - done : writeLimit(file, total - done);
       if (limit === 0) break;
       const r = writeSome(done, limit);
       if (r === -E.EAGAIN) break;
-      if (r < 0) return done > 0 ? done : r;
+      if (r < 0) return done > 0 ? done : waited ? errorAfterWait(file, r) : r;
       done += r;
       if (done >= total || r === 0 || nonblocking()) return done;
     }
     if (nonblocking()) return done > 0 ? done : -E.EAGAIN;
+    waited = true;
     return block({ kind: 'fd', hostFd: file.hostFd, events: POLLOUT }, run);
   };
   return run();
+}
+
+/**
+ * The error of a socket write that failed after waiting for room. Linux's sender, asleep in
+ * the kernel, takes the socket's pending error first (ECONNRESET when the peer closed with
+ * data unread: no EPIPE, so no SIGPIPE); the host's non-blocking send that runs after the
+ * wait only sees the broken pipe, so the pending error is fetched (and cleared) here.
+ */
+export function errorAfterWait(file: OpenFile, r: number): number {
+  if (r !== -E.EPIPE || fileType(file) !== S.IFSOCK) return r;
+  VIEW.setInt32(INT_AT, 0, true);
+  VIEW.setUint32(INT_AT + 4, 4, true);
+  hostSyscall(HOST_GETSOCKOPT, file.hostFd, SOL_SOCKET, SO_ERROR, AREA_ADDRESS + INT_AT, AREA_ADDRESS + INT_AT + 4);
+  const pending = VIEW.getInt32(INT_AT, true);
+  return pending ? -pending : r;
 }
 
 /** How much of want can go into a pipe now (writes up to PIPE_BUF are all-or-nothing). */

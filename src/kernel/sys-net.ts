@@ -7,7 +7,8 @@
 import { E, Errno } from './errno.js';
 import { O, OpenFile } from './files.js';
 import { addressOf, hostSyscall, HostScratch, scratch } from './host/libc.js';
-import { POLLIN, POLLOUT, transfer } from './fd-io.js';
+import { errorAfterWait, POLLIN, POLLOUT, transfer } from './fd-io.js';
+import { hostControl, installReceived } from './scm-rights.js';
 import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import type { Thread } from './task.js';
 import { ABSTRACT_PREFIX, isLoopback } from '../netbridge/address-policy.js';
@@ -19,7 +20,7 @@ const NR = {
 } as const;
 const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
 const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5, SOCK_NONBLOCK = O.NONBLOCK, SOCK_CLOEXEC = O.CLOEXEC;
-const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+const MSG_CTRUNC = 0x8, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
 const SOL_SOCKET = 1, SO_ERROR = 4;
 const SOCKADDR_MAX = 128;
 const AT_FDCWD = -100;
@@ -32,48 +33,51 @@ function socketFile(t: Thread, fd: number): OpenFile {
 
 const SUN_PATH_MAX = 108;
 
-/** A guest sockaddr as the host should see it. For an outbound destination, only loopback. */
-function hostSockaddr(t: Thread, addrP: number, len: number, destination: boolean): Uint8Array {
-  if (len < 2 || len > SOCKADDR_MAX) throw new Errno(E.EINVAL);
-  const a = t.mm.read(addrP, len);
+/** The bytes of a guest sockaddr argument (EINVAL for a length Linux refuses, EFAULT). */
+function sockaddrIn(t: Thread, addrP: number, len: number): Uint8Array {
+  if (int(len) < 0 || len > SOCKADDR_MAX) throw new Errno(E.EINVAL);
+  return t.mm.read(addrP, len);
+}
+
+/** A guest sockaddr (not a filesystem AF_UNIX name) as the host should see it. For an outbound destination, only loopback. */
+function hostSockaddr(a: Uint8Array, destination: boolean): Uint8Array {
+  if (a.length < 2) throw new Errno(E.EINVAL);
   const family = a[0] | (a[1] << 8);
   if (family === AF_UNIX) {
-    if (len > 2 && a[2] === 0) {
-      const name = Buffer.concat([Buffer.from([0, 0, 0]), Buffer.from(ABSTRACT_PREFIX, 'latin1'), a.subarray(3)]);
-      name[0] = AF_UNIX;
-      if (name.length > 2 + SUN_PATH_MAX) throw new Errno(E.EINVAL);
-      return name;
-    }
-    // Filesystem names are resolved in the jail by withUnixPath; here they are not allowed.
-    throw new Errno(E.EAFNOSUPPORT);
+    // Filesystem names are resolved in the jail by withHostSockaddr; here they are not allowed.
+    if (a.length <= 2 || a[2] !== 0) throw new Errno(E.EAFNOSUPPORT);
+    const name = Buffer.concat([Buffer.from([0, 0, 0]), Buffer.from(ABSTRACT_PREFIX, 'latin1'), a.subarray(3)]);
+    name[0] = AF_UNIX;
+    if (name.length > 2 + SUN_PATH_MAX) throw new Errno(E.EINVAL);
+    return name;
   }
-  if (family === AF_INET && len < 16) throw new Errno(E.EINVAL);
-  if (family === AF_INET6 && len < 24) throw new Errno(E.EINVAL);
+  if (family === AF_INET && a.length < 16) throw new Errno(E.EINVAL);
+  if (family === AF_INET6 && a.length < 24) throw new Errno(E.EINVAL);
   if (family !== AF_INET && family !== AF_INET6) throw new Errno(E.EAFNOSUPPORT);
   if (destination && !isLoopback(family, a)) throw new Errno(E.ENETUNREACH);
   return a;
 }
 
 /** The guest path in an AF_UNIX sockaddr, or null for other families and abstract names. */
-function unixPath(t: Thread, addrP: number, len: number): string | null {
-  if (len < 3 || len > SOCKADDR_MAX) return null;
-  const a = t.mm.read(addrP, len);
-  if ((a[0] | (a[1] << 8)) !== AF_UNIX || a[2] === 0) return null;
+function unixPath(a: Uint8Array): string | null {
+  if (a.length < 3 || (a[0] | (a[1] << 8)) !== AF_UNIX || a[2] === 0) return null;
   const end = a.indexOf(0, 2);
-  return Buffer.from(a.subarray(2, end < 0 ? len : end)).toString('latin1');
+  return Buffer.from(a.subarray(2, end < 0 ? a.length : end)).toString('latin1');
 }
+
+type SockaddrCall = (addr: number, len: number) => number;
 
 /**
  * Runs call with the host sockaddr for a guest one. A filesystem AF_UNIX name is resolved in
  * the jail (following symlinks unless binding: bind creates the socket file) and reaches the
  * host as /proc/self/fd/DIRFD/NAME, so the host never resolves a guest path.
  */
-function withHostSockaddr(t: Thread, addrP: number, len: number, purpose: 'bind' | 'connect', call: (addr: number, len: number) => number): number {
-  const path = unixPath(t, addrP, len);
-  if (path === null) return callWithSockaddr(hostSockaddr(t, addrP, len, purpose === 'connect'), call);
+function withHostSockaddr(t: Thread, a: Uint8Array, purpose: 'bind' | 'destination', call: SockaddrCall): number {
+  const path = unixPath(a);
+  if (path === null) return callWithSockaddr(hostSockaddr(a, purpose === 'destination'), call);
   if (path === '') throw new Errno(E.ENOENT);
   const vfs = t.kernel.vfs;
-  return vfs.lookup(t, AT_FDCWD, path, { follow: purpose === 'connect', parent: purpose === 'bind' }, (r) => {
+  return vfs.lookup(t, AT_FDCWD, path, { follow: purpose === 'destination', parent: purpose === 'bind' }, (r) => {
     if (purpose === 'bind' && vfs.isReadOnly(r.path)) throw new Errno(E.EROFS);
     const ref = vfs.atRef(r);
     if (!ref) throw new Errno(purpose === 'bind' ? E.EADDRINUSE : E.ECONNREFUSED);
@@ -81,6 +85,18 @@ function withHostSockaddr(t: Thread, addrP: number, len: number, purpose: 'bind'
     if (hostPath.length >= SUN_PATH_MAX) throw new Errno(E.ENAMETOOLONG);
     return callWithSockaddr(new Uint8Array([AF_UNIX, 0, ...hostPath, 0]), call);
   });
+}
+
+/**
+ * The destination of a sendto or sendmsg, checked now (Linux refuses a bad address before it
+ * waits); a filesystem name is resolved in the jail each time the send is tried, because the
+ * host name it gets lives only as long as the lookup.
+ */
+function sendDestination(t: Thread, addrP: number, len: number): (call: SockaddrCall) => number {
+  const a = sockaddrIn(t, addrP, len);
+  if (unixPath(a) !== null) return (call) => withHostSockaddr(t, a, 'destination', call);
+  const host = hostSockaddr(a, true);
+  return (call) => callWithSockaddr(host, call);
 }
 
 /** Writes a host sockaddr back to the guest (addrP, lenP as accept/getsockname take them). */
@@ -113,10 +129,10 @@ function withSockaddrOut(t: Thread, addrP: number, lenP: number, call: (addr: nu
   return r;
 }
 
-function callWithSockaddr(addr: Uint8Array, call: (hostAddr: number, len: number) => number): number {
-  const buf = scratch.bounce(addr.length);
-  buf.view.set(addr);
-  return call(buf.address, addr.length);
+/** Places addr in scratch's second path region (a send's payload may be in the bounce buffer). */
+function callWithSockaddr(addr: Uint8Array, call: SockaddrCall): number {
+  scratch.bytes.set(addr, HostScratch.PATH_B);
+  return call(scratch.address + HostScratch.PATH_B, addr.length);
 }
 
 function install(t: Thread, hostFd: number, typeFlags: number): number {
@@ -152,8 +168,9 @@ const socketpair: SyscallHandler = (t, [domain, typeArg, protocol, svP]) => {
 
 const bind: SyscallHandler = (t, [fd, addrP, len]) => {
   const f = socketFile(t, fd);
-  const r = withHostSockaddr(t, addrP, len, 'bind', (a, l) => hostSyscall(NR.bind, f.hostFd, a, l));
-  if (r === 0) f.socketPath = unixPath(t, addrP, len);
+  const a = sockaddrIn(t, addrP, len);
+  const r = withHostSockaddr(t, a, 'bind', (host, l) => hostSyscall(NR.bind, f.hostFd, host, l));
+  if (r === 0) f.socketPath = unixPath(a);
   return r;
 };
 
@@ -182,7 +199,7 @@ const accept4: SyscallHandler = (t, [fd, addrP, lenP, flags]) => acceptOn(t, fd,
 
 const connect: SyscallHandler = (t, [fd, addrP, len]) => {
   const f = socketFile(t, fd);
-  const r = withHostSockaddr(t, addrP, len, 'connect', (a, l) => hostSyscall(NR.connect, f.hostFd, a, l));
+  const r = withHostSockaddr(t, sockaddrIn(t, addrP, len), 'destination', (a, l) => hostSyscall(NR.connect, f.hostFd, a, l));
   if (r !== -E.EINPROGRESS || f.flags & O.NONBLOCK) return r;
   // A blocking connect waits for the host's non-blocking one to finish, then reports its result.
   const finish = (): SyscallResult => {
@@ -235,22 +252,28 @@ const getsockopt: SyscallHandler = (t, [fd, level, name, valP, lenP]) => {
   return r;
 };
 
-/** A send or receive: waits unless the socket is O_NONBLOCK or the call says MSG_DONTWAIT. */
+/**
+ * A send or receive: waits unless the socket is O_NONBLOCK or the call says MSG_DONTWAIT. A
+ * send tried again after waiting reports the socket's pending error first (errorAfterWait).
+ */
 function sendOrReceive(f: OpenFile, flags: number, events: number, attempt: () => number): SyscallResult {
   if (flags & MSG_DONTWAIT) return attempt();
-  return transfer(f, events, attempt);
+  if (events !== POLLOUT) return transfer(f, events, attempt);
+  let waited = false;
+  const result = transfer(f, events, () => (waited ? errorAfterWait(f, attempt()) : attempt()));
+  waited = true; // any later attempt is the resume of a wait
+  return result;
 }
 
 const sendto: SyscallHandler = (t, [fd, bufP, len, flagsArg, addrP, addrLen]) => {
   const f = socketFile(t, fd);
   const flags = int(flagsArg);
-  const dest = addrP ? hostSockaddr(t, addrP, addrLen, true) : null;
+  const dest = addrP ? sendDestination(t, addrP, addrLen) : null;
   const spans = t.mm.hostSpans(bufP, Math.min(len, 0x7ffff000), 'read');
   return sendOrReceive(f, flags, POLLOUT, () => {
     const data = spans.length === 1 ? spans[0] : bounceFrom(t, bufP, len);
-    const hostFlags = flags | MSG_DONTWAIT | MSG_NOSIGNAL;
-    if (!dest) return hostSyscall(NR.sendto, f.hostFd, data[0], data[1], hostFlags, 0, 0);
-    return hostSyscall(NR.sendto, f.hostFd, data[0], data[1], hostFlags, scratchPath(dest), dest.length);
+    const send = (a: number, l: number) => hostSyscall(NR.sendto, f.hostFd, data[0], data[1], flags | MSG_DONTWAIT | MSG_NOSIGNAL, a, l);
+    return dest ? dest(send) : send(0, 0);
   });
 };
 
@@ -259,12 +282,6 @@ function bounceFrom(t: Thread, addr: number, len: number): [number, number] {
   const b = scratch.bounce(len);
   b.view.set(t.mm.read(addr, len));
   return [b.address, len];
-}
-
-/** Host address of a sockaddr placed in scratch's second path region (the payload may be in the bounce buffer). */
-function scratchPath(addr: Uint8Array): number {
-  scratch.bytes.set(addr, HostScratch.PATH_B);
-  return scratch.address + HostScratch.PATH_B;
 }
 
 const recvfrom: SyscallHandler = (t, [fd, bufP, len, flagsArg, addrP, lenP]) => {
@@ -293,7 +310,6 @@ const MSG_AREA = new Uint8Array(new SharedArrayBuffer(MSG.CONTROL + MSG.CONTROL_
 const MSG_ADDRESS = addressOf(MSG_AREA.buffer as SharedArrayBuffer);
 const MSG_VIEW = new DataView(MSG_AREA.buffer);
 const UIO_MAXIOV = 1024;
-const SCM_RIGHTS = 1;
 
 interface GuestMsghdr {
   name: number;
@@ -313,8 +329,8 @@ function readMsghdr(t: Thread, p: number): GuestMsghdr {
 }
 
 /**
- * Builds the host msghdr for a guest one: iovecs over the guest's own pool bytes, the
- * (checked) address, the control data. Descriptor passing (SCM_RIGHTS) is not supported.
+ * Builds the host msghdr for a guest one: iovecs over the guest's own pool bytes and the
+ * control data (a send's SCM_RIGHTS fds become host fds). A send's address is set by sendOne.
  */
 function hostMsghdr(t: Thread, m: GuestMsghdr, sending: boolean): number {
   if (m.iovlen > UIO_MAXIOV) throw new Errno(E.EMSGSIZE);
@@ -329,52 +345,60 @@ function hostMsghdr(t: Thread, m: GuestMsghdr, sending: boolean): number {
       n++;
     }
   }
-  let namelen = 0;
-  if (m.name && sending) {
-    const name = hostSockaddr(t, m.name, m.namelen, true);
-    MSG_AREA.set(name, MSG.NAME);
-    namelen = name.length;
-  } else if (m.name) {
-    namelen = SOCKADDR_MAX;
-  }
-  const controllen = Math.min(m.controllen, MSG.CONTROL_MAX);
-  if (sending && m.control && controllen) {
-    const control = t.mm.read(m.control, controllen);
-    if (new DataView(control.buffer).getInt32(12, true) === SCM_RIGHTS) throw new Errno(E.EOPNOTSUPP);
-    MSG_AREA.set(control, MSG.CONTROL);
-  }
+  const namelen = !sending && m.name ? SOCKADDR_MAX : 0;
+  const controllen = m.control ? controlLength(t, m, sending) : 0;
   MSG_VIEW.setBigUint64(MSG.HDR, BigInt(namelen ? MSG_ADDRESS + MSG.NAME : 0), true);
   MSG_VIEW.setUint32(MSG.HDR + 8, namelen, true);
   MSG_VIEW.setBigUint64(MSG.HDR + 16, BigInt(MSG_ADDRESS + MSG.IOV), true);
   MSG_VIEW.setBigUint64(MSG.HDR + 24, BigInt(n), true);
-  MSG_VIEW.setBigUint64(MSG.HDR + 32, BigInt(m.control && controllen ? MSG_ADDRESS + MSG.CONTROL : 0), true);
-  MSG_VIEW.setBigUint64(MSG.HDR + 40, BigInt(m.control ? controllen : 0), true);
+  MSG_VIEW.setBigUint64(MSG.HDR + 32, BigInt(controllen ? MSG_ADDRESS + MSG.CONTROL : 0), true);
+  MSG_VIEW.setBigUint64(MSG.HDR + 40, BigInt(controllen), true);
   MSG_VIEW.setInt32(MSG.HDR + 48, 0, true);
   return MSG_ADDRESS + MSG.HDR;
 }
 
-/** After a host recvmsg: the address, control data, their lengths and msg_flags back to the guest. */
-function finishRecv(t: Thread, msgP: number, m: GuestMsghdr): void {
+/** Room for the control data in MSG_AREA; a send's is copied in (ENOBUFS beyond it, as Linux's optmem limit gives). */
+function controlLength(t: Thread, m: GuestMsghdr, sending: boolean): number {
+  if (!sending) return Math.min(m.controllen, MSG.CONTROL_MAX);
+  if (m.controllen > MSG.CONTROL_MAX) throw new Errno(E.ENOBUFS);
+  MSG_AREA.set(hostControl(t, t.mm.read(m.control, m.controllen)), MSG.CONTROL);
+  return m.controllen;
+}
+
+/** After a host recvmsg: the address, control data (fds installed), their lengths and msg_flags back to the guest. */
+function finishRecv(t: Thread, msgP: number, m: GuestMsghdr, flags: number): void {
   if (m.name) {
     const len = MSG_VIEW.getUint32(MSG.HDR + 8, true);
     const room = m.namelen;
     t.mm.write(m.name, MSG_AREA.slice(MSG.NAME, MSG.NAME + Math.min(len, room)));
     t.mm.writeU32(msgP + 8, len);
   }
-  const controllen = Number(MSG_VIEW.getBigUint64(MSG.HDR + 40, true));
-  if (m.control && controllen) t.mm.write(m.control, MSG_AREA.slice(MSG.CONTROL, MSG.CONTROL + controllen));
-  t.mm.writeU64(msgP + 40, m.control ? controllen : 0);
-  t.mm.writeU32(msgP + 48, MSG_VIEW.getInt32(MSG.HDR + 48, true));
+  const received = MSG_AREA.slice(MSG.CONTROL, MSG.CONTROL + Number(MSG_VIEW.getBigUint64(MSG.HDR + 40, true)));
+  const { control, truncated } = installReceived(t, received, m.control, (flags & MSG_CMSG_CLOEXEC) !== 0);
+  if (control.length) t.mm.write(m.control, control);
+  t.mm.writeU64(msgP + 40, control.length);
+  // The host always got MSG_CMSG_CLOEXEC; msg_flags echoes it only when the guest asked.
+  const hostFlags = MSG_VIEW.getInt32(MSG.HDR + 48, true) & ~MSG_CMSG_CLOEXEC;
+  t.mm.writeU32(msgP + 48, hostFlags | (flags & MSG_CMSG_CLOEXEC) | (truncated ? MSG_CTRUNC : 0));
 }
 
 function sendOne(t: Thread, f: OpenFile, msgP: number, flags: number): number {
-  return hostSyscall(NR.sendmsg, f.hostFd, hostMsghdr(t, readMsghdr(t, msgP), true), flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+  const m = readMsghdr(t, msgP);
+  const hdr = hostMsghdr(t, m, true);
+  const send = (name: number, namelen: number) => {
+    MSG_VIEW.setBigUint64(MSG.HDR, BigInt(name), true);
+    MSG_VIEW.setUint32(MSG.HDR + 8, namelen, true);
+    return hostSyscall(NR.sendmsg, f.hostFd, hdr, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+  };
+  // Linux ignores msg_name when msg_namelen is 0.
+  return m.name && m.namelen ? sendDestination(t, m.name, m.namelen)(send) : send(0, 0);
 }
 
+/** The host keeps every fd it hands the emulator close-on-exec; the guest's MSG_CMSG_CLOEXEC is applied to its own table. */
 function recvOne(t: Thread, f: OpenFile, msgP: number, flags: number): number {
   const m = readMsghdr(t, msgP);
-  const r = hostSyscall(NR.recvmsg, f.hostFd, hostMsghdr(t, m, false), flags | MSG_DONTWAIT);
-  if (r >= 0) finishRecv(t, msgP, m);
+  const r = hostSyscall(NR.recvmsg, f.hostFd, hostMsghdr(t, m, false), flags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (r >= 0) finishRecv(t, msgP, m, flags);
   return r;
 }
 

@@ -80,6 +80,7 @@ static inline const char *errno_name(int e)
     case EOPNOTSUPP: return "EOPNOTSUPP";
     case EAFNOSUPPORT: return "EAFNOSUPPORT";
     case EADDRINUSE: return "EADDRINUSE";
+    case ECONNRESET: return "ECONNRESET";
     case ECONNREFUSED: return "ECONNREFUSED";
     case ETIMEDOUT: return "ETIMEDOUT";
     case ESTALE: return "ESTALE";

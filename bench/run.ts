@@ -23,14 +23,16 @@ interface Case {
   /** Reads the figure from stdout; null: the wall time in ms; 'cpu': host CPU (user+sys) as % of the wall time. */
   metric: ((stdout: string) => number) | null | 'cpu';
   lowerIsBetter: boolean;
+  /** Starling's --cpus (default 2); native and qemu-x86_64 use the host's cores. */
+  cpus?: number;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'starling-bench-'));
 const build = (name: string, flags: string[] = []) => {
-  const r = spawnSync('gcc', ['-O2', '-pthread', ...flags, '-o', join(work, name), join(ROOT, 'bench', 'guest', `${name}.c`)], { encoding: 'utf8' });
+  const r = spawnSync('gcc', ['-O2', '-pthread', '-I', join(ROOT, 'bench', 'guest'), ...flags, '-o', join(work, name), join(ROOT, 'bench', 'guest', `${name}.c`)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`gcc ${name}: ${r.stderr}`);
 };
-['getppid_loop', 'memcpy_loop', 'hello', 'futex_pingpong', 'thread_create', 'fork_exec', 'sleep_loop', 'idle_threads'].forEach((n) => build(n));
+['getppid_loop', 'memcpy_loop', 'hello', 'futex_pingpong', 'thread_create', 'fork_exec', 'sleep_loop', 'idle_threads', 'compute_procs'].forEach((n) => build(n));
 writeFileSync(join(work, 'true.c'), 'int main(void) { return 0; }\n');
 if (spawnSync('gcc', ['-O2', '-static', '-o', join(work, 'true'), join(work, 'true.c')]).status !== 0) throw new Error('gcc -static true');
 const bigFile = join(work, 'data.bin');
@@ -40,16 +42,23 @@ const CASES: Case[] = [
   { name: 'busybox sha256sum of 64 MiB', unit: 'ms', argv: ['/usr/bin/busybox', 'sha256sum', '/bench/data.bin'], metric: null, lowerIsBetter: true },
   { name: 'dynamic hello (start-up)', unit: 'ms', argv: ['/bench/hello'], metric: null, lowerIsBetter: true },
   { name: 'getppid round trip', unit: 'ns/call', argv: ['/bench/getppid_loop', quick ? '100000' : '1000000'], metric: (s) => parseFloat(s), lowerIsBetter: true },
+  { name: 'getppid round trip from CPU 1', unit: 'ns/call', argv: ['/bench/getppid_loop', quick ? '10000' : '100000', '1'], metric: (s) => parseFloat(s), lowerIsBetter: true },
   { name: 'memcpy 4 MiB blocks', unit: 'MB/s', argv: ['/bench/memcpy_loop', quick ? '8' : '64'], metric: (s) => parseFloat(s), lowerIsBetter: false },
   { name: 'futex ping-pong between 2 threads', unit: 'us/round trip', argv: ['/bench/futex_pingpong', quick ? '2000' : '20000'], metric: (s) => parseFloat(s), lowerIsBetter: true },
+  { name: 'futex ping-pong, threads on CPUs 0 and 1', unit: 'us/round trip', argv: ['/bench/futex_pingpong', quick ? '1000' : '5000', 'pin'], metric: (s) => parseFloat(s), lowerIsBetter: true },
   { name: 'thread create + join', unit: 'us/thread', argv: ['/bench/thread_create', quick ? '200' : '2000'], metric: (s) => parseFloat(s), lowerIsBetter: true },
   { name: 'fork + exec + wait (static true)', unit: 'us', argv: ['/bench/fork_exec', '/bench/true', quick ? '10' : '100'], metric: (s) => parseFloat(s), lowerIsBetter: true },
   { name: 'usleep(500) loop, 2 s: host CPU', unit: '% of a core', argv: ['/bench/sleep_loop'], metric: 'cpu', lowerIsBetter: true },
   { name: '30 idle threads, 2 s: host CPU', unit: '% of a core', argv: ['/bench/idle_threads'], metric: 'cpu', lowerIsBetter: true },
+  ...[1, 2].map((cpus): Case => ({
+    name: `2 compute processes, Starling --cpus ${cpus}`, unit: 'ms', argv: ['/bench/compute_procs', '2', quick ? '20000000' : '1000000000'],
+    metric: null, lowerIsBetter: true, cpus,
+  })),
 ];
 
 /** The host command that runs argv under a runner; /bench maps to the work directory. */
-function command(runner: Runner, argv: string[]): string[] {
+function command(runner: Runner, c: Case): string[] {
+  const argv = c.argv;
   const hostPath = (p: string) => (p.startsWith('/bench/') ? join(work, p.slice(7)) : join(ROOTFS, p));
   // Arguments naming /bench files (fork_exec's target too) become host paths outside Starling.
   const hostArgv = argv.map((a, i) => (i === 0 || a.startsWith('/bench/') ? hostPath(a) : a));
@@ -59,7 +68,7 @@ function command(runner: Runner, argv: string[]): string[] {
     case 'qemu-x86_64':
       return ['qemu-x86_64', '-L', ROOTFS, ...hostArgv];
     case 'starling':
-      return [process.execPath, CLI, 'run', '--bind', `${work}:/bench`, '--', ...argv];
+      return [process.execPath, CLI, 'run', '--cpus', String(c.cpus ?? 2), '--bind', `${work}:/bench`, '--', ...argv];
   }
 }
 
@@ -72,7 +81,7 @@ function withCpuTime(cmd: string, args: string[]): [string, string[]] {
 
 function measure(runner: Runner, c: Case): Figure | { error: string } {
   const runs: number[] = [];
-  let [cmd, ...args] = command(runner, c.argv);
+  let [cmd, ...args] = command(runner, c);
   if (c.metric === 'cpu') [cmd, args] = withCpuTime(cmd, args);
   for (let i = 0; i < REPS; i++) {
     const start = process.hrtime.bigint();

@@ -1,4 +1,5 @@
-// Syscall round trip: N getppid calls, timed inside the guest.
+// Syscall round trip: N getppid calls, timed inside the guest (on CPU argv[2] if given).
+#include "pin.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -7,6 +8,7 @@
 
 int main(int argc, char **argv) {
   long n = argc > 1 ? atol(argv[1]) : 1000000;
+  if (argc > 2) pin_to(atoi(argv[2]));
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);
   for (long i = 0; i < n; i++) syscall(SYS_getppid);

@@ -7,7 +7,6 @@ import { ExecSlot, SlotState, type EngineRegion } from '../shared-mem/exec-slot.
 import { ringDoorbell } from '../shared-mem/doorbell.js';
 import type { CpuBackend, SyscallFrame, SyscallSink } from './backend.js';
 import { UnicornBackend } from './unicorn-backend.js';
-import { EventWaiter } from './event-waiter.js';
 import { allows, EngineMappings } from '../kernel/mm/engine-mappings.js';
 import { addressOf } from '../kernel/host/libc.js';
 
@@ -49,13 +48,11 @@ class LentSpace {
 export class Executor implements SyscallSink {
   private readonly slot: ExecSlot;
   private readonly spaces = new Map<number, LentSpace>();
-  private readonly waiter: EventWaiter;
   private readonly preemptRequest: number;
   private space: LentSpace | null = null;
 
   constructor(private readonly cpu: number, private readonly control: Int32Array, slots: SharedArrayBuffer) {
     this.slot = new ExecSlot(slots, cpu);
-    this.waiter = new EventWaiter(control, cpu);
     this.preemptRequest = addressOf(control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + cpu);
   }
 
@@ -63,7 +60,7 @@ export class Executor implements SyscallSink {
   run(): void {
     while (Atomics.load(this.control, Control.STATE) === MachineState.RUNNING) {
       if (this.slot.state === SlotState.ASSIGNED) this.runLent();
-      else this.waiter.wait([], Infinity);
+      else this.slot.awaitAssignment(Infinity);
     }
     for (const s of this.spaces.values()) s.engine.dispose();
   }

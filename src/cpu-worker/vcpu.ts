@@ -21,7 +21,6 @@ import { rank, Policy } from '../kernel/sched/run-queue.js';
 import { publishRseqCpu, restartRseqCriticalSection } from '../kernel/sys-sched.js';
 import { CpuState, placeThread } from './cpu-state.js';
 import { ExecSlot, MAX_SLOT_REGIONS, SlotState, type EngineRegion } from '../shared-mem/exec-slot.js';
-import { ringDoorbell } from '../shared-mem/doorbell.js';
 import { Executor } from './executor.js';
 import { FutexTable } from '../kernel/futex-table.js';
 import { monotonicMs } from '../kernel/sys-time.js';
@@ -472,7 +471,6 @@ class Vcpu implements SyscallSink, SchedulerPort {
     this.current = null;
     this.startExecuting(c, t);
     c.slot!.assign(mm.id, regions, c.retired);
-    ringDoorbell(this.kernel.control, c.cpu);
   }
 
   /** Serves the lent threads that came back: their syscalls, faults and preemptions. */

@@ -5,7 +5,7 @@ import { CONTROL_BYTES, Control, MachineState } from '../shared-mem/layout.js';
 import { constants as osConstants } from 'node:os';
 import { ringAllDoorbells, ringDoorbell } from '../shared-mem/doorbell.js';
 import { startTicker } from './ticker.js';
-import { SLOT_BYTES } from '../shared-mem/exec-slot.js';
+import { ExecSlot, SLOT_BYTES } from '../shared-mem/exec-slot.js';
 import type { BootSpec } from '../cpu-worker/boot.js';
 import type { VcpuResult, VcpuTask } from '../cpu-worker/vcpu.js';
 
@@ -88,6 +88,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     stopForwarding();
     Atomics.store(control, Control.STATE, MachineState.SHUTTING_DOWN);
     ringAllDoorbells(control, config.cpus);
+    for (let cpu = 1; cpu < config.cpus; cpu++) new ExecSlot(slots, cpu).wake();
     await Promise.allSettled(tasks);
     await pool.destroy();
   }

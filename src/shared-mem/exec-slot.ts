@@ -86,6 +86,18 @@ export class ExecSlot {
     for (let i = 0; i < n; i++) this.words[I.RETIRED_IDS + i] = retired[i];
     retired.splice(0, n);
     Atomics.store(this.words, I.STATE, SlotState.ASSIGNED);
+    Atomics.notify(this.words, I.STATE);
+  }
+
+  /** The slot's vCPU: sleeps until an assignment comes (or timeoutMs pass, or wake() is called). */
+  awaitAssignment(timeoutMs: number): void {
+    const s = Atomics.load(this.words, I.STATE);
+    if (s !== SlotState.ASSIGNED) Atomics.wait(this.words, I.STATE, s, timeoutMs);
+  }
+
+  /** Wakes the slot's vCPU whatever the state (machine shutdown). */
+  wake(): void {
+    Atomics.notify(this.words, I.STATE);
   }
 
   get mmId(): number {

@@ -66,12 +66,14 @@ t.test('the -d supervisor restarts a worker killed with SIGKILL inside the guest
     `cd ${GUEST_ZLM_DIR} && ./MediaServer -d > /dev/null 2>&1 &`,
     'while [ ! -f /ctl/kill ]; do sleep 0.2; done',
     'set -- $(pidof MediaServer); worker=0; for p in "$@"; do [ "$p" -gt "$worker" ] && worker=$p; done',
-    'echo "processes: $#"; kill -9 $worker',
+    // Where the worker's threads run: comm, then stat fields 39-41 (processor, rt_priority, policy).
+    'echo "processes: $#"; (for t in /proc/$worker/task/*; do set -- $(sed "s/.*) //" $t/stat); echo "thread $(cat $t/comm): cpu ${37} prio ${38} policy ${39}"; done)',
+    'kill -9 $worker',
     'while [ ! -f /ctl/stop ]; do sleep 0.2; done',
     'set -- $(pidof MediaServer); echo "processes after restart: $#"',
     'kill -TERM %1 2>/dev/null || kill -TERM $(pidof MediaServer | tr " " "\\n" | sort -n | head -1); wait; echo "stopped"',
   ].join('\n');
-  const guest = spawn(process.execPath, [CLI, 'run', '--cpus', '2', '--bind', `${release}:${GUEST_ZLM_DIR}`, '--bind', `${ctl}:/ctl`, '--', '/bin/sh', '-c', script],
+  const guest = spawn(process.execPath, [CLI, 'run', '--cpus', '4', '--bind', `${release}:${GUEST_ZLM_DIR}`, '--bind', `${ctl}:/ctl`, '--', '/bin/sh', '-c', script],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   guest.stdout.on('data', (d) => (stdout += d));
@@ -88,6 +90,10 @@ t.test('the -d supervisor restarts a worker killed with SIGKILL inside the guest
   writeFileSync(join(ctl, 'stop'), '');
   tt.equal(await exited, 0, 'the guest shell ends');
   tt.match(stdout, /processes: 2\n/, 'supervisor and worker were running');
+  const pollers = [...stdout.matchAll(/thread event poller (\d+): cpu (\d+) prio (\d+) policy (\d+)/g)];
+  tt.equal(pollers.length, 4, 'one event poller per vCPU');
+  tt.same(pollers.map((m) => m[2]).sort(), ['0', '1', '2', '3'], 'each poller runs on its own vCPU (stat field 39)');
+  tt.ok(pollers.every((m) => m[3] === '99' && m[4] === '1'), 'every poller is SCHED_FIFO 99');
   tt.match(stdout, /processes after restart: 2\n/, 'the supervisor started one new worker');
   tt.match(stdout, /stopped/, 'SIGTERM to the supervisor stops it');
   tt.end();

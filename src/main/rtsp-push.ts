@@ -35,7 +35,7 @@ export function makeSource(path: string, seconds: number): void {
 
 /** Starts `starling run ... ./MediaServer -d` with the release folder bound where the guest expects it. */
 export function startMediaServer(release: string, stderr: 'inherit' | 'pipe'): ChildProcess {
-  return spawn(process.execPath, [CLI, 'run', '--cpus', '2', '--bind', `${release}:${GUEST_ZLM_DIR}`, '--cwd', GUEST_ZLM_DIR, '--', './MediaServer', '-d'],
+  return spawn(process.execPath, [CLI, 'run', '--cpus', '4', '--bind', `${release}:${GUEST_ZLM_DIR}`, '--cwd', GUEST_ZLM_DIR, '--', './MediaServer', '-d'],
     { stdio: ['ignore', 'ignore', stderr] });
 }
 

@@ -1,8 +1,9 @@
 // Every SharedArrayBuffer layout of the machine, declared once.
 //
-// Two buffers exist:
+// Three buffers exist:
 //   guest memory: the physical page pool (frames), one growable SharedArrayBuffer;
-//   control:      the fixed-size words below, viewed as an Int32Array.
+//   control:      the fixed-size words below, viewed as an Int32Array;
+//   slots:        one execution slot per vCPU, laid out in exec-slot.ts.
 // Each field names the lock that guards it; "atomic" means it is only touched with
 // Atomics operations and needs no lock.
 

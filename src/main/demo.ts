@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { frameHashes, GUEST_ZLM_DIR, makeSource, playlistOf, prepareRelease, push, startMediaServer, waitForPort } from './rtsp-push.js';
+import { frameHashes, makeSource, mediaServerArgs, playlistOf, prepareRelease, push, startMediaServer, waitForPort } from './rtsp-push.js';
 
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
@@ -43,7 +43,7 @@ async function rtspDemo(zlmDir: string): Promise<number> {
     const release = prepareRelease(zlmDir, work);
     const source = join(work, 'src.mp4');
     makeSource(source, 10);
-    say(`starling run --cpus 2 --bind ${release}:${GUEST_ZLM_DIR} --cwd ${GUEST_ZLM_DIR} -- ./MediaServer -d`);
+    say(`starling ${mediaServerArgs(release).join(' ')}`);
     const server = startMediaServer(release, 'inherit');
     const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
     const started = Date.now();

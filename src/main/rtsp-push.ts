@@ -33,10 +33,13 @@ export function makeSource(path: string, seconds: number): void {
     '-c:v', 'libx264', '-g', '50', '-pix_fmt', 'yuv420p', '-threads', '1', path]);
 }
 
-/** Starts `starling run ... ./MediaServer -d` with the release folder bound where the guest expects it. */
+/** The `starling run` arguments of MediaServer -d, with the release folder bound where the guest expects it. */
+export function mediaServerArgs(release: string): string[] {
+  return ['run', '--cpus', '4', '--bind', `${release}:${GUEST_ZLM_DIR}`, '--cwd', GUEST_ZLM_DIR, '--', './MediaServer', '-d'];
+}
+
 export function startMediaServer(release: string, stderr: 'inherit' | 'pipe'): ChildProcess {
-  return spawn(process.execPath, [CLI, 'run', '--cpus', '4', '--bind', `${release}:${GUEST_ZLM_DIR}`, '--cwd', GUEST_ZLM_DIR, '--', './MediaServer', '-d'],
-    { stdio: ['ignore', 'ignore', stderr] });
+  return spawn(process.execPath, [CLI, ...mediaServerArgs(release)], { stdio: ['ignore', 'ignore', stderr] });
 }
 
 function portOpen(port: number): Promise<boolean> {

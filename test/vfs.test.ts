@@ -66,6 +66,7 @@ const files = new FdTable();
 const proc = new Process(kernel, 42, 1, mm, files, { cwd: '/', umask: 0o022 });
 proc.exePath = '/usr/bin/tool';
 proc.cmdline = ['tool', '--flag'];
+proc.environ = ['PATH=/bin', 'HOME=/root'];
 const thread = new Thread(42, proc, 'tool');
 thread.cpu = 1;
 proc.threads.add(thread);
@@ -240,6 +241,8 @@ t.test('/proc', (tt) => {
   tt.equal(vfs.lookup(thread, AT.FDCWD, '/proc/self/exe', { follow: false }, (r) => vfs.readlink(r)), '/usr/bin/tool');
   tt.equal(readPath('/proc/self/exe'), '#!/bin/sh\n', 'opening exe opens the executable');
   tt.equal(readPath('/proc/self/cmdline'), 'tool\0--flag\0');
+  tt.equal(readPath('/proc/self/environ'), 'PATH=/bin\0HOME=/root\0');
+  tt.equal(readPath('/proc/sys/net/core/somaxconn'), '4096\n');
   tt.equal(readPath('/proc/self/comm'), 'tool\n');
   tt.equal(readPath('/proc/thread-self/comm'), 'tool\n');
   tt.match(readPath('/proc/self/status'), /^Name:\ttool\n[^]*\nPid:\t42\nPPid:\t1\n[^]*\nThreads:\t1\n/);

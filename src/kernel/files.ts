@@ -120,6 +120,15 @@ export class FdTable {
     e.file.unref();
   }
 
+  /** close_range: closes, or with cloexec marks FD_CLOEXEC on, every open fd in [first, last]. */
+  closeRange(first: number, last: number, cloexec: boolean): void {
+    for (const [fd, e] of [...this.entries]) {
+      if (fd < first || fd > last) continue;
+      if (cloexec) e.cloexec = true;
+      else this.close(fd);
+    }
+  }
+
   /** fork: the same open file descriptions under the same numbers, FD_CLOEXEC included. */
   fork(): FdTable {
     const copy = new FdTable();

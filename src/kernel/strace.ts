@@ -136,6 +136,8 @@ const WAIT_OPTIONS = xlat(
   [1, 'WNOHANG'], [2, 'WUNTRACED'], [4, 'WEXITED'], [8, 'WCONTINUED'], [0x1000000, 'WNOWAIT'],
   [0x20000000, '__WNOTHREAD'], [0x40000000, '__WALL'], [0x80000000, '__WCLONE'],
 );
+const MFD_FLAGS = xlat([1, 'MFD_CLOEXEC'], [2, 'MFD_ALLOW_SEALING'], [4, 'MFD_HUGETLB'], [8, 'MFD_NOEXEC_SEAL'], [0x10, 'MFD_EXEC']);
+const CLOSE_RANGE_FLAGS = xlat([2, 'CLOSE_RANGE_UNSHARE'], [4, 'CLOSE_RANGE_CLOEXEC']);
 const GRND_FLAGS = xlat([1, 'GRND_NONBLOCK'], [2, 'GRND_RANDOM'], [4, 'GRND_INSECURE']);
 const MADVICE = xlat(
   [0, 'MADV_NORMAL'], [1, 'MADV_RANDOM'], [2, 'MADV_SEQUENTIAL'], [3, 'MADV_WILLNEED'], [4, 'MADV_DONTNEED'],
@@ -688,6 +690,15 @@ const mknodDev = (modeIndex: number): Formatter => (c, v) => {
 };
 /** pipe2/dup3 flags: open flags without an access mode. */
 const fdFlags: Formatter = (_c, v) => flags(O_FLAGS, v >>> 0, 'O_???');
+/** memfd_create flags: the MFD_HUGE_* size (bits 26-31) as strace shows it, N<<MFD_HUGE_SHIFT. */
+const memfdFlags: Formatter = (_c, v) => {
+  const value = Number(u64(v) & 0xffffffffn);
+  const huge = (value >>> 26) & 0x3f;
+  const rest = value & ~(0x3f << 26);
+  const shown = rest || !huge ? [flags(MFD_FLAGS, rest, 'MFD_???')] : [];
+  if (huge) shown.push(`${huge}<<MFD_HUGE_SHIFT`);
+  return shown.join('|');
+};
 
 const CALLS: Readonly<Record<string, CallStyle>> = {
   rt_sigaction: { args: { 2: outStruct(struct.sigaction) } },
@@ -710,6 +721,8 @@ const CALLS: Readonly<Record<string, CallStyle>> = {
   pipe: { args: { 0: outStruct(struct.fdPair) } },
   pipe2: { args: { 0: outStruct(struct.fdPair), 1: fdFlags } },
   dup3: { args: { 2: fdFlags } },
+  memfd_create: { args: { 1: memfdFlags } },
+  close_range: { args: { 2: flagsOf(CLOSE_RANGE_FLAGS, 'CLOSE_RANGE_???') } },
   wait4: {
     args: {
       1: (c, v) => (result) => (result > 0 && v ? struct.wstatus(c.t, v) : addr(v)),

@@ -10,7 +10,7 @@ import { block, int, sys, uint, type SyscallEntry, type SyscallHandler, type Sys
 import { monotonicMs } from './sys-time.js';
 import type { Thread } from './task.js';
 import { AT, check, cName, closeFd, fdMode, fdRdev, HostNrExtra, procFdPath, S } from './vfs/host.js';
-import { OpenWouldBlock } from './vfs/open.js';
+import { openFileFlags, OpenWouldBlock } from './vfs/open.js';
 import { readSignalfd } from './signalfd.js';
 import { isDir, isReg } from './vfs/synth-stat.js';
 
@@ -57,6 +57,49 @@ const creat: SyscallHandler = (t, [path, mode]) => openAt(t, AT.FDCWD, path, O.C
 const close: SyscallHandler = (t, [fd]) => {
   t.process.files.close(int(fd));
   return 0;
+};
+
+const CLOSE_RANGE = { UNSHARE: 2, CLOEXEC: 4 } as const;
+
+/**
+ * close_range: fds that are not open are skipped, as on Linux. CLOSE_RANGE_UNSHARE asks for a
+ * private fd table first; a process's table is never shared with another here (CLONE_FILES
+ * threads are the same process, whose table Linux would unshare from them only to close the
+ * same fds in its own copy), so closing in the one table is what the caller observes.
+ */
+const closeRange: SyscallHandler = (t, [first, last, flags]) => {
+  if (uint(flags) & ~(CLOSE_RANGE.UNSHARE | CLOSE_RANGE.CLOEXEC)) throw new Errno(E.EINVAL);
+  if (uint(first) > uint(last)) throw new Errno(E.EINVAL);
+  t.process.files.closeRange(uint(first), uint(last), (uint(flags) & CLOSE_RANGE.CLOEXEC) !== 0);
+  return 0;
+};
+
+// ---- memfd_create ----
+
+const MFD = { CLOEXEC: 1, ALLOW_SEALING: 2, HUGETLB: 4 } as const;
+/** NAME_MAX minus the "memfd:" prefix Linux gives the name. */
+const MFD_NAME_MAX = 249;
+
+/**
+ * memfd_create: a host memfd, so read, write, lseek, ftruncate, fstat, seals and mmap all go
+ * to the host kernel as for any file. MFD_HUGETLB (and the MFD_HUGE_* sizes) is EINVAL: the
+ * guest's memory is not backed by huge pages, as on a kernel without hugetlbfs pages reserved.
+ * MFD_NOEXEC_SEAL and MFD_EXEC (Linux 6.3) are EINVAL as on the kernels before them.
+ */
+const memfdCreate: SyscallHandler = (t, [nameAddr, flagsArg]) => {
+  const flags = uint(flagsArg);
+  if (flags & ~(MFD.CLOEXEC | MFD.ALLOW_SEALING)) throw new Errno(E.EINVAL);
+  let name: string;
+  try {
+    name = t.mm.readCString(nameAddr, MFD_NAME_MAX);
+  } catch (e) {
+    if (e instanceof Errno && e.errno === E.ENAMETOOLONG) throw new Errno(E.EINVAL);
+    throw e;
+  }
+  // The host fd is close-on-exec like every host fd of the emulator; the guest's bit is in its table.
+  const hostFd = check(hostSyscall(HostNrExtra.memfd_create, cName(name), MFD.CLOEXEC | (flags & MFD.ALLOW_SEALING)));
+  const file = new OpenFile(hostFd, openFileFlags(O.RDWR), `/memfd:${name} (deleted)`);
+  return t.process.files.install(file, (flags & MFD.CLOEXEC) !== 0);
 };
 
 // ---- reading and writing ----
@@ -458,7 +501,9 @@ export const fileSyscalls: SyscallEntry[] = [
   sys(292, 'dup3', dup3, ['fd', 'fd', 'oflags'], 'fd'),
   sys(295, 'preadv', preadv, ['fd', 'iovec_out', 'int', 'off']),
   sys(296, 'pwritev', pwritev, ['fd', 'iovec_in', 'int', 'off']),
+  sys(319, 'memfd_create', memfdCreate, ['str', 'hex'], 'fd'),
   sys(326, 'copy_file_range', copyFileRange, ['fd', 'ptr', 'fd', 'ptr', 'size', 'uint']),
   sys(327, 'preadv2', preadv2, ['fd', 'iovec_out', 'int', 'off', 'off', 'hex']),
   sys(328, 'pwritev2', pwritev2, ['fd', 'iovec_in', 'int', 'off', 'off', 'hex']),
+  sys(436, 'close_range', closeRange, ['uint', 'uint', 'hex']),
 ];

@@ -105,6 +105,7 @@ function cloneProcess(t: Thread, a: CloneArgs): SyscallResult {
   child.exitSignal = a.exitSignal;
   child.exePath = p.exePath;
   child.cmdline = p.cmdline;
+  child.environ = p.environ;
   for (const [sig, action] of p.sigactions) child.sigactions.set(sig, { ...action });
   for (const [res, limit] of p.rlimits) child.rlimits.set(res, { ...limit });
   p.children.add(child);

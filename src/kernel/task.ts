@@ -85,6 +85,8 @@ export class Process {
   exePath = '';
   /** argv of the running image (/proc/PID/cmdline). */
   cmdline: string[] = [];
+  /** envp the running image was started with (/proc/PID/environ). */
+  environ: string[] = [];
   /** Wait status once the process has exited. */
   exitStatus: number | null = null;
   parent: Process | null = null;

@@ -15,6 +15,7 @@ export function execImage(t: Thread, path: string, argv: string[], envp: string[
   p.exePath = image.exePath;
   p.execed = true;
   p.cmdline = image.argv;
+  p.environ = envp;
   p.files.closeOnExec();
   // Caught signals revert to their default action; ignored ones stay ignored.
   for (const [sig, action] of p.sigactions) if (action.handler !== SIG_IGN) p.sigactions.delete(sig);

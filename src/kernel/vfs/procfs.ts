@@ -21,6 +21,8 @@ export interface ProcContext {
 /** Baseline x86-64 features only, so guests pick their most portable code paths. */
 const CPU_FLAGS = 'fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 syscall nx lm';
 const PID_MAX = 4194304;
+/** net.core.somaxconn: Linux's default since 5.4. */
+const SOMAXCONN = 4096;
 
 export function procRoot(ctx: ProcContext, t: Thread): SynthDir {
   const k = t.kernel;
@@ -40,6 +42,9 @@ export function procRoot(ctx: ProcContext, t: Thread): SynthDir {
     filesystems: () => file(() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\n\text4\n'),
     mounts: () => link(() => 'self/mounts'),
     sys: () => staticDir({
+      net: () => staticDir({
+        core: () => staticDir({ somaxconn: () => file(() => `${SOMAXCONN}\n`, 0o644) }),
+      }),
       vm: () => staticDir({ overcommit_memory: () => file(() => '0\n', 0o644) }),
       kernel: () => staticDir({
         pid_max: () => file(() => `${PID_MAX}\n`, 0o644),
@@ -69,6 +74,7 @@ function processDir(ctx: ProcContext, p: Process, viewer: Thread): SynthDir {
     fd: () => fdDir(p),
     comm: () => commFile(mainThread(p)),
     cmdline: () => file(() => p.cmdline.map((a) => `${a}\0`).join('')),
+    environ: () => file(() => p.environ.map((e) => `${e}\0`).join(''), 0o400),
     status: () => file(() => status(p, mainThread(p), viewer, ctx.cpus)),
     stat: () => file(() => stat(p, mainThread(p), viewer)),
     statm: () => file(() => `${vmPages(p)} 0 0 0 0 0 0\n`),

@@ -18,6 +18,7 @@ APT_PACKAGES=(
   file              # identifying ELF files
   ca-certificates   # the CA bundle copied into the rootfs
   openssl           # libssl3/libcrypto3 and openssl.cnf for the rootfs
+  python3           # the pty driver of the interactive-shell test
 )
 
 IF_NEEDED=0

@@ -7,7 +7,7 @@ import { ExecSlot, SlotState, type EngineRegion } from '../shared-mem/exec-slot.
 import { ringDoorbell } from '../shared-mem/doorbell.js';
 import type { CpuBackend, SyscallFrame, SyscallSink } from './backend.js';
 import { UnicornBackend } from './unicorn-backend.js';
-import { allows, EngineMappings } from '../kernel/mm/engine-mappings.js';
+import { allows, EngineMappings, regionAt } from '../kernel/mm/engine-mappings.js';
 import { addressOf } from '../kernel/host/libc.js';
 
 const KERNEL_CPU = 0;
@@ -33,15 +33,7 @@ class LentSpace {
   }
 
   find(addr: number): EngineRegion | undefined {
-    let lo = 0, hi = this.regions.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = this.regions[mid];
-      if (addr < r.start) hi = mid - 1;
-      else if (addr >= r.end) lo = mid + 1;
-      else return r;
-    }
-    return undefined;
+    return regionAt(this.regions, addr);
   }
 }
 

@@ -14,6 +14,8 @@
  *   EXPECT(name, cond)   print "name: pass" or "name: FAIL" and count failures.
  *   EXPECT_ERR(name, expr, E)  expr must fail with errno E; prints like CHECKN
  *                        and counts a failure otherwise.
+ *   slurp(path, &len)    a whole file (pseudo files too, which report size 0),
+ *                        NUL-terminated; NULL when it cannot be read.
  *   FINISH()             print the final summary line; evaluates to an exit
  *                        status (0 when nothing failed, 1 otherwise).
  *
@@ -23,8 +25,11 @@
 #define GUEST_CHECK_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int check_failures __attribute__((unused));
 
@@ -170,6 +175,36 @@ static inline const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
+}
+
+/* Read a whole (pseudo) file; pseudo files report size 0, so loop on read. */
+static __attribute__((unused)) char *slurp(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = (char *)malloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = (char *)realloc(buf, cap + 1);
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0) {
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = 0;
+    if (len)
+        *len = n;
+    return buf;
 }
 
 #endif

@@ -49,35 +49,6 @@ static long close_range_(unsigned first, unsigned last, unsigned flags)
     return syscall(SYS_close_range, first, last, flags);
 }
 
-/* Read a whole (pseudo) file; pseudo files report size 0, so loop on read. */
-static char *slurp(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0) {
-            free(buf);
-            close(fd);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 static void memfd_basics(void)
 {
     int fd = (int)CHECKN("memfd_create(\"fdextra\", 0)", memfd("fdextra", 0));

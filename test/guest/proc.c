@@ -15,36 +15,6 @@
 #include <unistd.h>
 #include "check.h"
 
-/* Read a whole (pseudo) file; pseudo files report size 0, so loop on read. */
-static char *slurp(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0) {
-            free(buf);
-            close(fd);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = 0;
-    if (len)
-        *len = n;
-    return buf;
-}
-
 int main(int argc, char **argv)
 {
     char buf[4096];

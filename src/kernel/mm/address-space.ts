@@ -2,7 +2,7 @@ import { CHUNK_SIZE, PAGE_SIZE } from '../../shared-mem/layout.js';
 import type { FramePool } from '../../shared-mem/frame-pool.js';
 import { Prot, type CpuBackend } from '../../cpu-worker/backend.js';
 import type { EngineRegion } from '../../shared-mem/exec-slot.js';
-import { allows, enginePerms, EngineMappings } from './engine-mappings.js';
+import { allows, EngineMappings, regionAt } from './engine-mappings.js';
 import { E, Errno } from '../errno.js';
 import { hostSyscall, HostNr, scratch } from '../host/libc.js';
 import { SharedHostFd } from '../host/host-fd.js';
@@ -118,15 +118,7 @@ export class AddressSpace {
   }
 
   findVma(addr: number): Vma | undefined {
-    let lo = 0, hi = this.vmas.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.vmas[mid];
-      if (addr < v.start) hi = mid - 1;
-      else if (addr >= v.end) lo = mid + 1;
-      else return v;
-    }
-    return undefined;
+    return regionAt(this.vmas, addr);
   }
 
   /** A free range of len bytes: at hint when it is free, else the highest gap below MMAP_BASE. */

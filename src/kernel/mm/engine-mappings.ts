@@ -22,6 +22,19 @@ export interface MappableRegion {
   readonly prot: number;
 }
 
+/** The region of a list sorted by start (and not overlapping) that holds addr. */
+export function regionAt<R extends MappableRegion>(sorted: readonly R[], addr: number): R | undefined {
+  let lo = 0, hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = sorted[mid];
+    if (addr < r.start) hi = mid - 1;
+    else if (addr >= r.end) lo = mid + 1;
+    else return r;
+  }
+  return undefined;
+}
+
 export class EngineMappings<R extends MappableRegion> {
   /** Insertion order is age order. */
   private readonly mapped = new Set<R>();

@@ -360,7 +360,7 @@ const flock: SyscallHandler = (t, [fd, op]) => {
 // ---- ioctl ----
 
 const IOC = {
-  TCGETS: 0x5401, TCSETS: 0x5402, TCSETSW: 0x5403, TCSETSF: 0x5404, TIOCGPGRP: 0x540f, TIOCSPGRP: 0x5410,
+  TCGETS: 0x5401, TCSETS: 0x5402, TCSETSW: 0x5403, TCSETSF: 0x5404, TIOCSCTTY: 0x540e, TIOCGPGRP: 0x540f, TIOCSPGRP: 0x5410,
   TIOCGWINSZ: 0x5413, TIOCSWINSZ: 0x5414, FIONREAD: 0x541b, FIONBIO: 0x5421, FIONCLEX: 0x5450, FIOCLEX: 0x5451,
 } as const;
 const TERMIOS_SIZE = 36, WINSIZE_SIZE = 8;
@@ -371,6 +371,8 @@ const TERMIOS_SIZE = 36, WINSIZE_SIZE = 8;
  */
 const foregroundGroups = new Map<number, number>();
 let lastForegroundGroup: number | undefined;
+/** The session each terminal is the controlling terminal of (TIOCSCTTY), by host rdev. */
+const controllingSessions = new Map<number, number>();
 
 /** The foreground process group the guest last gave its terminal (where Ctrl-C goes), if any. */
 export function consoleForegroundGroup(): number | undefined {
@@ -400,6 +402,21 @@ const ioctl: SyscallHandler = (t, [fdArg, cmdArg, arg]) => {
     case IOC.TIOCGPGRP: {
       const key = ttyKey(file);
       t.mm.writeU32(arg, foregroundGroups.get(key) ?? t.process.pgid);
+      return 0;
+    }
+    case IOC.TIOCSCTTY: {
+      // Only a session leader may take a controlling terminal, and not one another live
+      // session holds unless it forces (arg 1, which CAP_SYS_ADMIN allows: the guest is root).
+      const key = ttyKey(file);
+      const p = t.process;
+      if (p.sid !== p.pid) throw new Errno(E.EPERM);
+      const owner = controllingSessions.get(key);
+      const ownerAlive = owner !== undefined && owner !== p.sid &&
+        [...t.kernel.scheduler.processes()].some((q) => q.sid === owner && q.exitStatus === null);
+      if (ownerAlive && int(arg) !== 1) throw new Errno(E.EPERM);
+      controllingSessions.set(key, p.sid);
+      foregroundGroups.set(key, p.pgid);
+      lastForegroundGroup = p.pgid;
       return 0;
     }
     case IOC.TIOCSPGRP: {

@@ -281,6 +281,7 @@ static void test_ioctl(void)
     CHECKN("open /dev/null", nfd);
     struct winsize ws;
     EXPECT_ERR("TIOCGWINSZ on /dev/null", ioctl(nfd, TIOCGWINSZ, &ws), ENOTTY);
+    EXPECT_ERR("TIOCSCTTY on /dev/null", ioctl(nfd, TIOCSCTTY, 0), ENOTTY);
     errno = 0;
     tty = isatty(nfd);
     printf("isatty(/dev/null): %d %s\n", tty, errno_name(errno));

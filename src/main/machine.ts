@@ -23,6 +23,8 @@ export type MachineOutcome = { status: number } | { error: string; exitCode: num
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGHUP', 'SIGTERM'];
 /** Three Ctrl-C within this many ms end the machine even if the guest ignores SIGINT. */
 const FORCE_WINDOW_MS = 2000;
+/** After SIGTERM or SIGHUP, the first process gets this long to end before it gets SIGKILL (as a container's stop). */
+const STOP_GRACE_MS = 5000;
 
 /**
  * Forwards host signals to the guest: vCPU 0, where the first process lives, picks them up
@@ -30,6 +32,12 @@ const FORCE_WINDOW_MS = 2000;
  */
 function forwardHostSignals(control: Int32Array): () => void {
   let interrupts: number[] = [];
+  let grace: NodeJS.Timeout | null = null;
+  const send = (sig: number) => {
+    Atomics.or(control, Control.HOST_SIGNALS, 1 << (sig - 1));
+    Atomics.store(control, Control.PREEMPT_REQUEST_BASE, 1);
+    ringDoorbell(control, 0);
+  };
   const handlers = FORWARDED.map((name) => {
     const handler = () => {
       if (name === 'SIGINT') {
@@ -37,14 +45,19 @@ function forwardHostSignals(control: Int32Array): () => void {
         interrupts = [...interrupts.filter((t) => now - t < FORCE_WINDOW_MS), now];
         if (interrupts.length >= 3) process.exit(130);
       }
-      Atomics.or(control, Control.HOST_SIGNALS, 1 << (osConstants.signals[name] - 1));
-      Atomics.store(control, Control.PREEMPT_REQUEST_BASE, 1);
-      ringDoorbell(control, 0);
+      if ((name === 'SIGTERM' || name === 'SIGHUP') && !grace) {
+        grace = setTimeout(() => send(osConstants.signals.SIGKILL), STOP_GRACE_MS);
+        grace.unref();
+      }
+      send(osConstants.signals[name]);
     };
     process.on(name, handler);
     return [name, handler] as const;
   });
-  return () => handlers.forEach(([name, handler]) => process.off(name, handler));
+  return () => {
+    if (grace) clearTimeout(grace);
+    handlers.forEach(([name, handler]) => process.off(name, handler));
+  };
 }
 
 const VCPU_WORKER = fileURLToPath(new URL('../cpu-worker/vcpu.js', import.meta.url));

@@ -37,6 +37,9 @@ const cases: Array<{ name: string; args: string[]; status: number; message: RegE
   { name: 'bad --bind', args: ['run', '--bind', 'nocolon', '--', '/bin/sh'], status: 2, message: /--bind: 'nocolon' is not HOST:GUEST/ },
   { name: 'no program', args: ['run', '--cpus', '1'], status: 2, message: /no PROGRAM given/ },
   { name: 'unknown command', args: ['frob'], status: 2, message: /unknown command 'frob'/ },
+  { name: 'verify-recording: missing playlist', args: ['verify-recording', join(dir, 'no.m3u8'), '--source', join(dir, 'text')], status: 2, message: /playlist .*no\.m3u8: No such file or directory/ },
+  { name: 'verify-recording: missing --source', args: ['verify-recording', join(dir, 'text')], status: 2, message: /--source FILE is missing/ },
+  { name: 'verify-recording: not a playlist', args: ['verify-recording', join(dir, 'text'), '--source', join(dir, 'text')], status: 2, message: /not an HLS playlist/ },
 ];
 
 for (const c of cases) {
@@ -64,5 +67,27 @@ t.test('--max-procs bounds the process count: fork beyond it is EAGAIN', (tt) =>
   tt.match(r.stderr, /can't fork: Resource temporarily unavailable/);
   const ok = starling(['run', '--max-procs', '3', '--', '/bin/sh', '-c', 'sleep 0.1 & sleep 0.1 & wait; echo done']);
   tt.equal(ok.stdout, 'done\n', 'within the bound, both children run');
+  tt.end();
+});
+
+t.test('verify-recording checks a synthetic HLS recording against its source (host ffmpeg)', (tt) => {
+  const ff = (args: string[]) => native('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+  const source = join(dir, 'src.mp4'), other = join(dir, 'other.mp4'), playlist = join(dir, 'hls.m3u8');
+  const x264 = ['-c:v', 'libx264', '-g', '25', '-pix_fmt', 'yuv420p', '-threads', '1'];
+  tt.equal(ff(['-f', 'lavfi', '-i', 'testsrc=d=2:rate=25:size=160x120', ...x264, source]).status, 0, 'ffmpeg makes the source');
+  tt.equal(ff(['-f', 'lavfi', '-i', 'testsrc2=d=2:rate=25:size=160x120', ...x264, other]).status, 0, 'and a different video');
+  tt.equal(ff(['-i', source, '-c', 'copy', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0', playlist]).status, 0, 'and an HLS recording of the source');
+  const good = starling(['verify-recording', playlist, '--source', source]);
+  tt.equal(good.status, 0, `the recording of the source passes: ${good.stdout}${good.stderr}`);
+  tt.same(good.stdout.trimEnd().split('\n'), ['segments: 2', 'duration: 2.000 s', 'frames decoded: 50', 'source frames: 50', 'frames: all identical to the source'], 'one line per fact');
+  const bad = starling(['verify-recording', playlist, '--source', other]);
+  tt.equal(bad.status, 1, 'against a different source it fails');
+  tt.match(bad.stdout, /^frames: MISMATCH: frame 0 differs/m, 'and says which frame first differs');
+  // A recording that lost its last segment: frames are missing.
+  writeFileSync(playlist, readFileSync(playlist, 'utf8').replace(/#EXTINF:[^\n]*\nhls1\.ts\n/, ''));
+  const short = starling(['verify-recording', playlist, '--source', source]);
+  tt.equal(short.status, 1, 'a recording with a segment missing fails');
+  tt.match(short.stdout, /^segments: 1$/m, 'one segment listed');
+  tt.match(short.stdout, /^frames: MISMATCH: 25 frames missing/m, 'and says how many frames are missing');
   tt.end();
 });

@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { DEFAULT_ROOTFS, parseRunArgs, RUN_HELP, UsageError } from './options.js';
 import { installRelease } from './rtsp-push.js';
 import { runMachine } from './machine.js';
+import { parseVerifyArgs, verifyRecording, VerifyError } from './verify-recording.js';
 
 const HELP = `Usage: starling COMMAND [OPTIONS]
 
@@ -13,6 +14,10 @@ Commands:
   rootfs add-zlm DIR [--rootfs ROOTFS]   install a ZLMediaKit release folder (with MediaServer) into
                                          the rootfs at /home/ZLMediaKit/release/linux/<type>/, with
                                          [hls] segNum=0 set in the installed config.ini
+  verify-recording PLAYLIST --source FILE
+                                         check an HLS recording (e.g. MediaServer's hls.m3u8)
+                                         frame by frame against the source video (host ffmpeg);
+                                         exit 0 when every frame is present and identical, 1 if not
 
 Run 'starling run --help' for the options of run.`;
 
@@ -29,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'rootfs') return rootfsCommand(rest);
+  if (command === 'verify-recording') return verifyCommand(rest);
   if (command !== 'run') throw new UsageError(`unknown command '${command}' (see starling --help)`);
   if (rest[0] === '-h' || rest[0] === '--help') {
     process.stdout.write(RUN_HELP + '\n');
@@ -59,6 +65,20 @@ function rootfsCommand(args: string[]): number {
   process.stdout.write(`installed ${from} at ${guestDir} in ${rootfs} (segNum=0)\n`
     + `run it with: starling run --cpus 4 --cwd ${guestDir} -- ./MediaServer -d\n`);
   return 0;
+}
+
+/** `starling verify-recording PLAYLIST --source FILE`. */
+function verifyCommand(args: string[]): number {
+  const parsed = parseVerifyArgs(args);
+  if (typeof parsed === 'string') throw new UsageError(parsed);
+  try {
+    const verdict = verifyRecording(resolve(parsed.playlist), resolve(parsed.source));
+    process.stdout.write(verdict.lines.join('\n') + '\n');
+    return verdict.ok ? 0 : 1;
+  } catch (e) {
+    if (e instanceof VerifyError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 main(process.argv.slice(2)).then(

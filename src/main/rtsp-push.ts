@@ -67,10 +67,3 @@ export function push(source: string, name: string, transport: 'tcp' | 'udp'): { 
 
 /** Where MediaServer writes the playlist of stream NAME. */
 export const playlistOf = (release: string, name: string) => join(release, 'www', 'live', name, 'hls.m3u8');
-
-/** Decoded-frame MD5s of the video (ZLMediaKit adds AUD/SPS/PPS NAL units, so packets differ; frames must not). */
-export function frameHashes(input: string): string[] {
-  if (!existsSync(input)) return [];
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', input, '-map', '0:v', '-f', 'framemd5', '-'], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
-}

@@ -41,6 +41,7 @@ writeFileSync(bigFile, Buffer.alloc(64 * 1024 * 1024, 0x5a));
 const CASES: Case[] = [
   { name: 'busybox sha256sum of 64 MiB', unit: 'ms', argv: ['/usr/bin/busybox', 'sha256sum', '/bench/data.bin'], metric: null, lowerIsBetter: true },
   { name: 'dynamic hello (start-up)', unit: 'ms', argv: ['/bench/hello'], metric: null, lowerIsBetter: true },
+  { name: 'ffmpeg -version (start-up, about 130 libraries)', unit: 'ms', argv: ['/usr/bin/ffmpeg', '-hide_banner', '-version'], metric: null, lowerIsBetter: true },
   { name: 'getppid round trip', unit: 'ns/call', argv: ['/bench/getppid_loop', quick ? '100000' : '1000000'], metric: (s) => parseFloat(s), lowerIsBetter: true },
   { name: 'getppid round trip from CPU 1', unit: 'ns/call', argv: ['/bench/getppid_loop', quick ? '10000' : '100000', '1'], metric: (s) => parseFloat(s), lowerIsBetter: true },
   { name: 'memcpy 4 MiB blocks', unit: 'MB/s', argv: ['/bench/memcpy_loop', quick ? '8' : '64'], metric: (s) => parseFloat(s), lowerIsBetter: false },

@@ -3,7 +3,7 @@
 // fault, a preemption). It keeps one CPU engine per address space it has run, mapping regions
 // lazily from the region list vCPU 0 sent with the thread.
 import { Control, MachineState } from '../shared-mem/layout.js';
-import { ExecSlot, SlotState, type EngineRegion } from '../shared-mem/exec-slot.js';
+import { ExecSlot, HAND_OVER_SPIN_MS, SlotState, spinUntil, type EngineRegion } from '../shared-mem/exec-slot.js';
 import { ringDoorbell } from '../shared-mem/doorbell.js';
 import type { CpuBackend, SyscallFrame, SyscallSink } from './backend.js';
 import { UnicornBackend } from './unicorn-backend.js';
@@ -52,7 +52,7 @@ export class Executor implements SyscallSink {
   run(): void {
     while (Atomics.load(this.control, Control.STATE) === MachineState.RUNNING) {
       if (this.slot.state === SlotState.ASSIGNED) this.runLent();
-      else this.slot.awaitAssignment(Infinity);
+      else if (!spinUntil(() => this.slot.state === SlotState.ASSIGNED, HAND_OVER_SPIN_MS)) this.slot.awaitAssignment(Infinity);
     }
     for (const s of this.spaces.values()) s.engine.dispose();
   }

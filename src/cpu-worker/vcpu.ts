@@ -20,7 +20,7 @@ import { releaseThread } from '../kernel/sys-thread.js';
 import { rank, Policy } from '../kernel/sched/run-queue.js';
 import { publishRseqCpu, restartRseqCriticalSection } from '../kernel/sys-sched.js';
 import { CpuState, placeThread } from './cpu-state.js';
-import { ExecSlot, MAX_SLOT_REGIONS, SlotState, type EngineRegion } from '../shared-mem/exec-slot.js';
+import { ExecSlot, HAND_OVER_SPIN_MS, MAX_SLOT_REGIONS, SlotState, spinUntil, type EngineRegion } from '../shared-mem/exec-slot.js';
 import { Executor } from './executor.js';
 import { FutexTable } from '../kernel/futex-table.js';
 import { monotonicMs } from '../kernel/sys-time.js';
@@ -290,6 +290,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
       Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
       // Lend before sleeping: a thread queued for an idle vCPU must not wait for an event here.
       this.schedulePass();
+      this.spinForReturns();
       this.collectWakeups(this.hasWorkHere() ? 0 : this.nextDeadline());
       this.schedulePass();
       const t = this.pick(this.cpus[KERNEL_CPU]);
@@ -302,6 +303,12 @@ class Vcpu implements SyscallSink, SchedulerPort {
     this.serveReturns();
     this.lendToIdleCpus();
     this.noteTokenWaiters();
+  }
+
+  /** With nothing to do here while threads are lent, a trap of theirs is likely soon: poll briefly before sleeping. */
+  private spinForReturns(): void {
+    if (this.hasWorkHere() || !this.cpus.some((c) => c.slot && c.running)) return;
+    spinUntil(() => this.cpus.some((c) => c.slot?.state === SlotState.RETURNED), HAND_OVER_SPIN_MS);
   }
 
   /** Whether the loop has something to do without waiting: a thread to run here, or a lent one back. */

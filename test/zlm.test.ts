@@ -14,17 +14,20 @@ import { GUEST_ZLM_DIR, makeSource, playlistOf, prepareRelease, push, startMedia
 import { compareFrames, decodeFrames, frameHashes, verifyRecording } from '../src/main/verify-recording.js';
 
 const zlmDir = process.env.STARLING_ZLM_DIR;
+/** Seconds each push lasts (STARLING_ZLM_SECONDS; the MediaServer issue asks for 60-second runs). */
+const SECONDS = Number(process.env.STARLING_ZLM_SECONDS ?? 6);
+const FRAMES = SECONDS * 25;
 const skip = !zlmDir ? 'STARLING_ZLM_DIR is not set (a ZLMediaKit release folder with MediaServer)'
   : !existsSync(join(zlmDir, 'MediaServer')) ? `no MediaServer in ${zlmDir}` : false;
 
-t.test('MediaServer -d records a host ffmpeg RTSP push frame for frame', { skip, timeout: 300_000 }, async (tt) => {
+t.test('MediaServer -d records a host ffmpeg RTSP push frame for frame', { skip, timeout: 300_000 + SECONDS * 6_000 }, async (tt) => {
   const work = scratchDir('zlm');
   tt.teardown(() => rmSync(work, { recursive: true, force: true }));
   const release = prepareRelease(zlmDir!, work);
   const source = join(work, 'src.mp4');
-  makeSource(source, 6);
+  makeSource(source, SECONDS);
   const expected = frameHashes(source);
-  tt.equal(expected.length, 150, 'the source has 150 frames');
+  tt.equal(expected.length, FRAMES, `the source has ${FRAMES} frames`);
   const server = startMediaServer(release, 'pipe');
   let stderr = '';
   server.stderr!.on('data', (d) => (stderr += d));
@@ -40,7 +43,7 @@ t.test('MediaServer -d records a host ffmpeg RTSP push frame for frame', { skip,
       // The CLI itself proves the recording (the demo and the checks below call the same function).
       const cli = starling(['verify-recording', playlist, '--source', source]);
       tt.equal(cli.status, 0, `starling verify-recording passes the ${transport} recording: ${cli.stdout}${cli.stderr}`);
-      tt.match(cli.stdout, /^frames decoded: 150$/m, 'it decoded 150 frames through the playlist');
+      tt.match(cli.stdout, new RegExp(`^frames decoded: ${FRAMES}$`, 'm'), `it decoded ${FRAMES} frames through the playlist`);
       tt.match(cli.stdout, /^frames: all identical to the source$/m, 'and found them identical');
       if (transport !== 'tcp') continue;
       // Playback from the running server. HLS over its HTTP port (80 in config.ini): the finished recording.

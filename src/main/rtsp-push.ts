@@ -61,7 +61,7 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<bool
 /** Pushes source with -c copy to rtsp://127.0.0.1:554/live/NAME in real time. */
 export function push(source: string, name: string, transport: 'tcp' | 'udp'): { status: number | null; stderr: string } {
   const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-i', source, '-c', 'copy', '-rtsp_transport', transport,
-    '-f', 'rtsp', `rtsp://127.0.0.1:554/live/${name}`], { encoding: 'utf8', timeout: 120_000 });
+    '-f', 'rtsp', `rtsp://127.0.0.1:554/live/${name}`], { encoding: 'utf8', timeout: 600_000 });
   return { status: r.status, stderr: r.stderr };
 }
 

@@ -1,4 +1,4 @@
-// How an idle vCPU sleeps: one host ppoll on the fds its parked threads wait for and on its
+// How vCPU 0 sleeps when idle: one host ppoll on the fds its parked threads wait for and on its
 // doorbell eventfd (shared-mem/doorbell.ts), with the nearest deadline as the timeout.
 import { Control } from '../shared-mem/layout.js';
 import { addressOf, hostSyscall } from '../kernel/host/libc.js';

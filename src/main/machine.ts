@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CONTROL_BYTES, Control, MachineState } from '../shared-mem/layout.js';
 import { constants as osConstants } from 'node:os';
-import { ringAllDoorbells, ringDoorbell } from '../shared-mem/doorbell.js';
+import { ringDoorbell } from '../shared-mem/doorbell.js';
 import { startTicker } from './ticker.js';
 import { ExecSlot, SLOT_BYTES } from '../shared-mem/exec-slot.js';
 import type { BootSpec } from '../cpu-worker/boot.js';
@@ -100,7 +100,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     stopTicker();
     stopForwarding();
     Atomics.store(control, Control.STATE, MachineState.SHUTTING_DOWN);
-    ringAllDoorbells(control, config.cpus);
+    ringDoorbell(control, 0);
     for (let cpu = 1; cpu < config.cpus; cpu++) new ExecSlot(slots, cpu).wake();
     await Promise.allSettled(tasks);
     await pool.destroy();

@@ -2,8 +2,8 @@ import { writeSync } from 'node:fs';
 import { Control } from './layout.js';
 
 /**
- * Per-vCPU doorbells: each vCPU waits in a host ppoll on its guest threads' fds and on an
- * eventfd of its own, published in the control buffer. Ringing writes to that eventfd, which
+ * vCPU 0's doorbell: it waits in a host ppoll on parked threads' fds and on an eventfd of its
+ * own, published in the control buffer (the other vCPUs wait on their execution slots). Ringing writes to that eventfd, which
  * is an ordinary fd of this host process, so any thread may ring it.
  */
 export function ringDoorbell(control: Int32Array, cpu: number): void {
@@ -16,8 +16,4 @@ export function ringDoorbell(control: Int32Array, cpu: number): void {
   } catch {
     // EAGAIN: the counter is already non-zero, so the vCPU will wake anyway.
   }
-}
-
-export function ringAllDoorbells(control: Int32Array, cpus: number): void {
-  for (let cpu = 0; cpu < cpus; cpu++) ringDoorbell(control, cpu);
 }

@@ -24,6 +24,7 @@ import { ExecSlot, HAND_OVER_SPIN_MS, MAX_SLOT_REGIONS, SlotState, spinUntil, ty
 import { Executor } from './executor.js';
 import { FutexTable } from '../kernel/futex-table.js';
 import { monotonicMs } from '../kernel/sys-time.js';
+import { fireRealTimers, nextRealTimer } from '../kernel/sys-itimer.js';
 import { bootFailure, type BootSpec } from './boot.js';
 import { bit, deliverPending, hasDeliverable, RestartDecision, returnFromSignal, SA, sendSignal, SIG, SIG_IGN, type SigInfo } from '../kernel/signals.js';
 import { EventWaiter } from './event-waiter.js';
@@ -156,6 +157,10 @@ class Vcpu implements SyscallSink, SchedulerPort {
     // A lent thread stops at once; its return is then ignored.
     for (const c of this.cpus) if (c.running === t && c.slot) c.preempt();
     this.retireThread(t);
+  }
+
+  timersChanged(): void {
+    for (const c of this.cpus) c.updateTick(this.wantsTick(c));
   }
 
   interrupt(t: Thread): void {
@@ -365,7 +370,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
 
   /** Waits (up to timeoutMs; 0 polls) for parked threads' fds, deadlines and the doorbell. */
   private collectWakeups(timeoutMs: number): void {
-    if (timeoutMs === 0 && this.blocked.size === 0) return;
+    if (timeoutMs === 0 && this.blocked.size === 0) return fireRealTimers(this.residents.values(), monotonicMs());
     const waiting: Array<{ thread: Thread; fd: number; events: number }> = [];
     for (const t of this.blocked) {
       const w = t.parked!.wait;
@@ -379,10 +384,11 @@ class Vcpu implements SyscallSink, SchedulerPort {
       const deadline = t.parked!.wait.deadline;
       if (deadline !== undefined && deadline <= now) this.wake(t);
     }
+    fireRealTimers(this.residents.values(), now);
   }
 
   private nextDeadline(): number {
-    let next = Infinity;
+    let next = nextRealTimer(this.residents.values());
     for (const t of this.blocked) next = Math.min(next, t.parked!.wait.deadline ?? Infinity);
     return next === Infinity ? Infinity : Math.max(0, next - monotonicMs());
   }
@@ -459,7 +465,8 @@ class Vcpu implements SyscallSink, SchedulerPort {
    * leaves a thread that never traps every tick while any thread is parked.
    */
   private wantsTick(c: CpuState): boolean {
-    return (c.runningMm !== null && this.tokenWanted.has(c.runningMm)) || (c.cpu === KERNEL_CPU && this.blocked.size > 0);
+    return (c.runningMm !== null && this.tokenWanted.has(c.runningMm))
+      || (c.cpu === KERNEL_CPU && (this.blocked.size > 0 || nextRealTimer(this.residents.values()) !== Infinity));
   }
 
   private stopExecuting(c: CpuState): void {
@@ -809,6 +816,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
       reprioritize: (t) => vcpu!.reprioritize(t), kill: (t) => vcpu!.kill(t), wake: (t) => vcpu!.wake(t),
       processes: () => vcpu!.processes(), continueProcess: (p) => vcpu!.continueProcess(p),
       interrupt: (t) => vcpu!.interrupt(t), affinityChanged: (t) => vcpu!.affinityChanged(t), quiesce: (mm) => vcpu!.quiesce(mm),
+      timersChanged: () => vcpu!.timersChanged(),
     });
   vcpu = new Vcpu(kernel, task.slots);
   vfs.setProcessDirectory(() => ({

@@ -42,7 +42,6 @@ function clockNowMs(clock: number): number {
   return monotonicMs();
 }
 
-/** Sleeps until deadline; on wake-up writes nothing to rem (signals, which would interrupt, come later). */
 /**
  * Sleeps until deadline. A signal handler ends the sleep with EINTR, and then a relative sleep
  * stores the time it had left in rem (when rem is not NULL), as Linux does.

@@ -7,6 +7,7 @@ import { mmSyscalls } from './sys-mm.js';
 import { procSyscalls } from './sys-proc.js';
 import { infoSyscalls } from './sys-info.js';
 import { timeSyscalls } from './sys-time.js';
+import { itimerSyscalls } from './sys-itimer.js';
 import { signalSyscalls } from './sys-signal.js';
 import { schedSyscalls } from './sys-sched.js';
 import { futexSyscalls } from './sys-futex.js';
@@ -18,6 +19,6 @@ import { signalfdSyscalls } from './signalfd.js';
 
 export function buildSyscallTable(): SyscallTable {
   return new SyscallTable([
-    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, signalSyscalls, schedSyscalls, futexSyscalls, threadSyscalls, pipeSyscalls, netSyscalls, pollSyscalls, signalfdSyscalls,
+    fileSyscalls, statSyscalls, dirSyscalls, mmSyscalls, procSyscalls, infoSyscalls, timeSyscalls, itimerSyscalls, signalSyscalls, schedSyscalls, futexSyscalls, threadSyscalls, pipeSyscalls, netSyscalls, pollSyscalls, signalfdSyscalls,
   ]);
 }

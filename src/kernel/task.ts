@@ -68,6 +68,8 @@ export interface SchedulerPort {
   affinityChanged(t: Thread): void;
   /** Returns once no vCPU but the caller's is executing mm (a TLB shootdown before mm changes). */
   quiesce(mm: AddressSpace): void;
+  /** A process's interval timer was armed or disarmed: vCPU 0 must see its expiry even while a thread computes. */
+  timersChanged(): void;
 }
 
 /** Per-process filesystem context (CLONE_FS shares it). */
@@ -89,6 +91,8 @@ export class Process {
   environ: string[] = [];
   /** Wait status once the process has exited. */
   exitStatus: number | null = null;
+  /** ITIMER_REAL (alarm, setitimer): next expiry on the monotonic timeline and reload interval, in ms; fork does not inherit it. */
+  realTimer: { deadline: number; intervalMs: number } | null = null;
   parent: Process | null = null;
   readonly children = new Set<Process>();
   /** Signal sent to the parent when this process ends (SIGCHLD for fork; 0 for clone without one). */

@@ -28,6 +28,7 @@ import { bootFailure, type BootSpec } from './boot.js';
 import { bit, deliverPending, hasDeliverable, RestartDecision, returnFromSignal, SA, sendSignal, SIG, SIG_IGN, type SigInfo } from '../kernel/signals.js';
 import { EventWaiter } from './event-waiter.js';
 import { addressOf } from '../kernel/host/libc.js';
+import { networkBridge } from '../netbridge/port-map.js';
 
 export interface VcpuTask {
   cpu: number;
@@ -775,7 +776,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
       reprioritize: (t) => vcpu!.reprioritize(t), kill: (t) => vcpu!.kill(t), wake: (t) => vcpu!.wake(t),
       processes: () => vcpu!.processes(), continueProcess: (p) => vcpu!.continueProcess(p),
       interrupt: (t) => vcpu!.interrupt(t), affinityChanged: (t) => vcpu!.affinityChanged(t), quiesce: (mm) => vcpu!.quiesce(mm),
-    });
+    }, networkBridge(boot.network));
   vcpu = new Vcpu(kernel, task.slots);
   vfs.setProcessDirectory(() => ({
     get: (pid) => [...vcpu!.processes()].find((p) => p.pid === pid),

@@ -12,6 +12,7 @@ import { hostControl, installReceived } from './scm-rights.js';
 import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import type { Thread } from './task.js';
 import { ABSTRACT_PREFIX, isLoopback } from '../netbridge/address-policy.js';
+import { confineToLoopback, explainBindRefusal, guestSideAddress, hostSideAddress, leavesLoopback } from './socket-ports.js';
 
 const NR = {
   socket: 41, connect: 42, accept: 43, sendto: 44, recvfrom: 45, sendmsg: 46, recvmsg: 47, shutdown: 48,
@@ -39,8 +40,11 @@ function sockaddrIn(t: Thread, addrP: number, len: number): Uint8Array {
   return t.mm.read(addrP, len);
 }
 
-/** A guest sockaddr (not a filesystem AF_UNIX name) as the host should see it. For an outbound destination, only loopback. */
-function hostSockaddr(a: Uint8Array, destination: boolean): Uint8Array {
+/**
+ * A guest sockaddr (not a filesystem AF_UNIX name) for f as the host should see it: an inet
+ * port becomes its host stand-in; an outbound destination must be on loopback.
+ */
+function hostSockaddr(t: Thread, f: OpenFile, a: Uint8Array, destination: boolean): Uint8Array {
   if (a.length < 2) throw new Errno(E.EINVAL);
   const family = a[0] | (a[1] << 8);
   if (family === AF_UNIX) {
@@ -55,7 +59,7 @@ function hostSockaddr(a: Uint8Array, destination: boolean): Uint8Array {
   if (family === AF_INET6 && a.length < 24) throw new Errno(E.EINVAL);
   if (family !== AF_INET && family !== AF_INET6) throw new Errno(E.EAFNOSUPPORT);
   if (destination && !isLoopback(family, a)) throw new Errno(E.ENETUNREACH);
-  return a;
+  return hostSideAddress(t, f, a);
 }
 
 /** The guest path in an AF_UNIX sockaddr, or null for other families and abstract names. */
@@ -72,9 +76,9 @@ type SockaddrCall = (addr: number, len: number) => number;
  * the jail (following symlinks unless binding: bind creates the socket file) and reaches the
  * host as /proc/self/fd/DIRFD/NAME, so the host never resolves a guest path.
  */
-function withHostSockaddr(t: Thread, a: Uint8Array, purpose: 'bind' | 'destination', call: SockaddrCall): number {
+function withHostSockaddr(t: Thread, f: OpenFile, a: Uint8Array, purpose: 'bind' | 'destination', call: SockaddrCall): number {
   const path = unixPath(a);
-  if (path === null) return callWithSockaddr(hostSockaddr(a, purpose === 'destination'), call);
+  if (path === null) return callWithSockaddr(hostSockaddr(t, f, a, purpose === 'destination'), call);
   if (path === '') throw new Errno(E.ENOENT);
   const vfs = t.kernel.vfs;
   return vfs.lookup(t, AT_FDCWD, path, { follow: purpose === 'destination', parent: purpose === 'bind' }, (r) => {
@@ -92,17 +96,17 @@ function withHostSockaddr(t: Thread, a: Uint8Array, purpose: 'bind' | 'destinati
  * waits); a filesystem name is resolved in the jail each time the send is tried, because the
  * host name it gets lives only as long as the lookup.
  */
-function sendDestination(t: Thread, addrP: number, len: number): (call: SockaddrCall) => number {
+function sendDestination(t: Thread, f: OpenFile, addrP: number, len: number): (call: SockaddrCall) => number {
   const a = sockaddrIn(t, addrP, len);
-  if (unixPath(a) !== null) return (call) => withHostSockaddr(t, a, 'destination', call);
-  const host = hostSockaddr(a, true);
+  if (unixPath(a) !== null) return (call) => withHostSockaddr(t, f, a, 'destination', call);
+  const host = hostSockaddr(t, f, a, true);
   return (call) => callWithSockaddr(host, call);
 }
 
-/** Writes a host sockaddr back to the guest (addrP, lenP as accept/getsockname take them). */
-function guestSockaddr(t: Thread, host: Uint8Array, addrP: number, lenP: number): void {
+/** Writes a host sockaddr of f's own (local) or its peer's back to the guest (addrP, lenP as accept/getsockname take them). */
+function guestSockaddr(t: Thread, f: OpenFile, host: Uint8Array, side: 'local' | 'peer', addrP: number, lenP: number): void {
   if (!addrP) return;
-  let out = host;
+  let out = guestSideAddress(t, f, host, side);
   // A peer bound through /proc/self/fd/N/NAME: the host's spelling means nothing in the guest.
   if (host.length > 3 && host[0] === AF_UNIX && Buffer.from(host.subarray(2, 16)).toString('latin1') === '/proc/self/fd/') out = host.subarray(0, 2);
   if (host.length > 3 && host[0] === AF_UNIX && host[2] === 0) {
@@ -118,14 +122,14 @@ function guestSockaddr(t: Thread, host: Uint8Array, addrP: number, lenP: number)
 }
 
 /** Runs a host call that returns a sockaddr into scratch, then copies it to the guest. */
-function withSockaddrOut(t: Thread, addrP: number, lenP: number, call: (addr: number, lenAddr: number) => number): number {
+function withSockaddrOut(t: Thread, f: OpenFile, side: 'local' | 'peer', addrP: number, lenP: number, call: (addr: number, lenAddr: number) => number): number {
   const buf = scratch.bounce(SOCKADDR_MAX + 8);
   const dv = new DataView(buf.view.buffer, buf.view.byteOffset, SOCKADDR_MAX + 8);
   dv.setUint32(SOCKADDR_MAX, SOCKADDR_MAX, true);
   const r = call(buf.address, buf.address + SOCKADDR_MAX);
   if (r < 0) return r;
   const len = dv.getUint32(SOCKADDR_MAX, true);
-  guestSockaddr(t, buf.view.slice(0, Math.min(len, SOCKADDR_MAX)), addrP, lenP);
+  guestSockaddr(t, f, buf.view.slice(0, Math.min(len, SOCKADDR_MAX)), side, addrP, lenP);
   return r;
 }
 
@@ -147,7 +151,9 @@ const socket: SyscallHandler = (t, [domain, typeArg, protocol]) => {
   if (int(domain) !== AF_UNIX && int(domain) !== AF_INET && int(domain) !== AF_INET6) throw new Errno(E.EAFNOSUPPORT);
   if (base !== SOCK_STREAM && base !== SOCK_DGRAM && base !== SOCK_SEQPACKET) throw new Errno(E.EINVAL);
   const fd = hostSyscall(NR.socket, int(domain), base | SOCK_NONBLOCK | SOCK_CLOEXEC, int(protocol));
-  return fd < 0 ? fd : install(t, fd, type);
+  if (fd < 0) return fd;
+  confineToLoopback(t, fd, int(domain));
+  return install(t, fd, type);
 };
 
 const socketpair: SyscallHandler = (t, [domain, typeArg, protocol, svP]) => {
@@ -169,8 +175,9 @@ const socketpair: SyscallHandler = (t, [domain, typeArg, protocol, svP]) => {
 const bind: SyscallHandler = (t, [fd, addrP, len]) => {
   const f = socketFile(t, fd);
   const a = sockaddrIn(t, addrP, len);
-  const r = withHostSockaddr(t, a, 'bind', (host, l) => hostSyscall(NR.bind, f.hostFd, host, l));
+  const r = withHostSockaddr(t, f, a, 'bind', (host, l) => hostSyscall(NR.bind, f.hostFd, host, l));
   if (r === 0) f.socketPath = unixPath(a);
+  else explainBindRefusal(t, f, a, r);
   return r;
 };
 
@@ -187,7 +194,7 @@ function acceptOn(t: Thread, fd: number, addrP: number, lenP: number, flags: num
     if (r < 0) return r;
     const peer = buf.view.slice(0, Math.min(dv.getUint32(SOCKADDR_MAX, true), SOCKADDR_MAX));
     const guestFd = install(t, r, flags);
-    guestSockaddr(t, peer, addrP, lenP);
+    guestSockaddr(t, f, peer, 'peer', addrP, lenP);
     return guestFd;
   });
 }
@@ -199,7 +206,7 @@ const accept4: SyscallHandler = (t, [fd, addrP, lenP, flags]) => acceptOn(t, fd,
 
 const connect: SyscallHandler = (t, [fd, addrP, len]) => {
   const f = socketFile(t, fd);
-  const r = withHostSockaddr(t, sockaddrIn(t, addrP, len), 'destination', (a, l) => hostSyscall(NR.connect, f.hostFd, a, l));
+  const r = withHostSockaddr(t, f, sockaddrIn(t, addrP, len), 'destination', (a, l) => hostSyscall(NR.connect, f.hostFd, a, l));
   if (r !== -E.EINPROGRESS || f.flags & O.NONBLOCK) return r;
   // A blocking connect waits for the host's non-blocking one to finish, then reports its result.
   const finish = (): SyscallResult => {
@@ -218,13 +225,15 @@ const shutdown: SyscallHandler = (t, [fd, how]) => hostSyscall(NR.shutdown, sock
 const getsockname: SyscallHandler = (t, [fd, addrP, lenP]) => {
   const f = socketFile(t, fd);
   if (f.socketPath !== null) {
-    guestSockaddr(t, new Uint8Array([AF_UNIX, 0, ...Buffer.from(f.socketPath, 'latin1'), 0]), addrP, lenP);
+    guestSockaddr(t, f, new Uint8Array([AF_UNIX, 0, ...Buffer.from(f.socketPath, 'latin1'), 0]), 'local', addrP, lenP);
     return 0;
   }
-  return withSockaddrOut(t, addrP, lenP, (a, l) => hostSyscall(NR.getsockname, f.hostFd, a, l));
+  return withSockaddrOut(t, f, 'local', addrP, lenP, (a, l) => hostSyscall(NR.getsockname, f.hostFd, a, l));
 };
-const getpeername: SyscallHandler = (t, [fd, addrP, lenP]) =>
-  withSockaddrOut(t, addrP, lenP, (a, l) => hostSyscall(NR.getpeername, socketFile(t, fd).hostFd, a, l));
+const getpeername: SyscallHandler = (t, [fd, addrP, lenP]) => {
+  const f = socketFile(t, fd);
+  return withSockaddrOut(t, f, 'peer', addrP, lenP, (a, l) => hostSyscall(NR.getpeername, f.hostFd, a, l));
+};
 
 const OPTVAL_MAX = 256;
 
@@ -232,6 +241,8 @@ const setsockopt: SyscallHandler = (t, [fd, level, name, valP, len]) => {
   const f = socketFile(t, fd);
   if (int(len) < 0 || len > OPTVAL_MAX) throw new Errno(E.EINVAL);
   const value = len ? t.mm.read(valP, len) : new Uint8Array(0);
+  // A guest tied to loopback stays there (what Linux tells a user who may not rebind a socket's device).
+  if (leavesLoopback(t, f, int(level), int(name), value)) return -E.EPERM;
   const buf = scratch.bounce(OPTVAL_MAX);
   buf.view.set(value);
   return hostSyscall(NR.setsockopt, f.hostFd, int(level), int(name), buf.address, len);
@@ -268,7 +279,7 @@ function sendOrReceive(f: OpenFile, flags: number, events: number, attempt: () =
 const sendto: SyscallHandler = (t, [fd, bufP, len, flagsArg, addrP, addrLen]) => {
   const f = socketFile(t, fd);
   const flags = int(flagsArg);
-  const dest = addrP ? sendDestination(t, addrP, addrLen) : null;
+  const dest = addrP ? sendDestination(t, f, addrP, addrLen) : null;
   const spans = t.mm.hostSpans(bufP, Math.min(len, 0x7ffff000), 'read');
   return sendOrReceive(f, flags, POLLOUT, () => {
     const data = spans.length === 1 ? spans[0] : bounceFrom(t, bufP, len);
@@ -298,7 +309,7 @@ const recvfrom: SyscallHandler = (t, [fd, bufP, len, flagsArg, addrP, lenP]) => 
     if (!single) t.mm.write(bufP, scratch.bounce(len).view.slice(0, r));
     if (addrP) {
       const n = new DataView(scratch.bytes.buffer).getUint32(HostScratch.PATH_B + SOCKADDR_MAX, true);
-      guestSockaddr(t, scratch.bytes.slice(HostScratch.PATH_B, HostScratch.PATH_B + Math.min(n, SOCKADDR_MAX)), addrP, lenP);
+      guestSockaddr(t, f, scratch.bytes.slice(HostScratch.PATH_B, HostScratch.PATH_B + Math.min(n, SOCKADDR_MAX)), 'peer', addrP, lenP);
     }
     return r;
   });
@@ -366,11 +377,12 @@ function controlLength(t: Thread, m: GuestMsghdr, sending: boolean): number {
 }
 
 /** After a host recvmsg: the address, control data (fds installed), their lengths and msg_flags back to the guest. */
-function finishRecv(t: Thread, msgP: number, m: GuestMsghdr, flags: number): void {
+function finishRecv(t: Thread, f: OpenFile, msgP: number, m: GuestMsghdr, flags: number): void {
   if (m.name) {
     const len = MSG_VIEW.getUint32(MSG.HDR + 8, true);
     const room = m.namelen;
-    t.mm.write(m.name, MSG_AREA.slice(MSG.NAME, MSG.NAME + Math.min(len, room)));
+    const name = guestSideAddress(t, f, MSG_AREA.slice(MSG.NAME, MSG.NAME + Math.min(len, SOCKADDR_MAX)), 'peer');
+    t.mm.write(m.name, name.subarray(0, Math.min(len, room)));
     t.mm.writeU32(msgP + 8, len);
   }
   const received = MSG_AREA.slice(MSG.CONTROL, MSG.CONTROL + Number(MSG_VIEW.getBigUint64(MSG.HDR + 40, true)));
@@ -391,14 +403,14 @@ function sendOne(t: Thread, f: OpenFile, msgP: number, flags: number): number {
     return hostSyscall(NR.sendmsg, f.hostFd, hdr, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
   };
   // Linux ignores msg_name when msg_namelen is 0.
-  return m.name && m.namelen ? sendDestination(t, m.name, m.namelen)(send) : send(0, 0);
+  return m.name && m.namelen ? sendDestination(t, f, m.name, m.namelen)(send) : send(0, 0);
 }
 
 /** The host keeps every fd it hands the emulator close-on-exec; the guest's MSG_CMSG_CLOEXEC is applied to its own table. */
 function recvOne(t: Thread, f: OpenFile, msgP: number, flags: number): number {
   const m = readMsghdr(t, msgP);
   const r = hostSyscall(NR.recvmsg, f.hostFd, hostMsghdr(t, m, false), flags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  if (r >= 0) finishRecv(t, msgP, m, flags);
+  if (r >= 0) finishRecv(t, f, msgP, m, flags);
   return r;
 }
 

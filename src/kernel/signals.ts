@@ -146,13 +146,14 @@ export class RestartDecision {
 
   apply(action: SigAction | null): void {
     // Linux restarts a call that no handler interrupted (ignored, default-ignored, stop) and,
-    // under SA_RESTART, one a handler did.
-    if (this.restartable && (action === null || action.handler === SIG_IGN || action.handler === SIG_DFL || action.flags & SA.RESTART)) {
+    // under SA_RESTART, one a handler did; a call that already moved data returns its count.
+    const result = this.interrupted();
+    if (result < 0 && this.restartable && (action === null || action.handler === SIG_IGN || action.handler === SIG_DFL || action.flags & SA.RESTART)) {
       // Back to the syscall instruction with the number in RAX: the call runs again.
       this.engine.setReg(Reg.RIP, this.engine.getReg(Reg.RIP) - 2);
       this.engine.setReg(Reg.RAX, this.nr);
     } else {
-      this.engine.completeSyscall(this.interrupted());
+      this.engine.completeSyscall(result);
     }
   }
 }

@@ -34,16 +34,20 @@ function hostIntOption(hostFd: number, name: number): number | null {
   return hostSyscall(HOST.getsockopt, hostFd, SOL_SOCKET, name, AREA_ADDRESS, AREA_ADDRESS + LEN_AT) < 0 ? null : VIEW.getInt32(0, true);
 }
 
-const transports = new WeakMap<OpenFile, Transport | null>();
+const kinds = new WeakMap<OpenFile, { domain: number; type: number }>();
+
+/** A socket's family and type (SO_DOMAIN, SO_TYPE; cached: they never change). */
+export function socketKind(f: OpenFile): { domain: number; type: number } {
+  let kind = kinds.get(f);
+  if (!kind) kinds.set(f, (kind = { domain: hostIntOption(f.hostFd, SO_DOMAIN) ?? -1, type: hostIntOption(f.hostFd, SO_TYPE) ?? -1 }));
+  return kind;
+}
 
 /** tcp or udp for an inet stream or datagram socket (the ports --publish maps), null for any other socket. */
 export function transportOf(f: OpenFile): Transport | null {
-  let transport = transports.get(f);
-  if (transport !== undefined) return transport;
-  const domain = hostIntOption(f.hostFd, SO_DOMAIN), type = hostIntOption(f.hostFd, SO_TYPE);
-  transport = domain === null || !isInetFamily(domain) ? null : type === SOCK_STREAM ? 'tcp' : type === SOCK_DGRAM ? 'udp' : null;
-  transports.set(f, transport);
-  return transport;
+  const { domain, type } = socketKind(f);
+  if (!isInetFamily(domain)) return null;
+  return type === SOCK_STREAM ? 'tcp' : type === SOCK_DGRAM ? 'udp' : null;
 }
 
 /** A guest inet sockaddr as the host sees it: its port replaced by the host port standing for it. */

@@ -43,6 +43,17 @@ function neverBlocks(file: OpenFile): boolean {
   return type === S.IFREG || type === S.IFDIR || type === S.IFBLK;
 }
 
+/**
+ * Sockets and anonymous inodes (eventfd, timerfd, epoll) are created non-blocking on the host
+ * by the emulator, so an attempt never blocks it and the host reports its own errors first
+ * (an eventfd read of fewer than 8 bytes is EINVAL, ready or not). Other fds may be shared
+ * with the host's own processes in blocking mode (the terminal), so they are polled first.
+ */
+function hostNonblocking(file: OpenFile): boolean {
+  const type = fileType(file);
+  return type === S.IFSOCK || type === 0;
+}
+
 /** A zero-timeout host poll: the pending events of events (plus POLLERR, POLLHUP), 0 for none. */
 function hostRevents(hostFd: number, events: number): number {
   VIEW.setInt32(POLLFD_AT, hostFd, true);
@@ -78,7 +89,7 @@ export function transfer(file: OpenFile, events: number, attempt: () => number):
   if (neverBlocks(file)) return attempt();
   let deadline: number | undefined | null = null; // null: not waited yet
   const run = (): SyscallResult => {
-    if (hostReady(file.hostFd, events)) {
+    if (hostNonblocking(file) || hostReady(file.hostFd, events)) {
       const r = attempt();
       if (r !== -E.EAGAIN) return r;
     }

@@ -17,7 +17,7 @@ import type { Thread } from './task.js';
 
 const HOST = { sendmsg: 46, recvmsg: 47 } as const;
 export const MSG = {
-  PEEK: 0x2, CTRUNC: 0x8, TRUNC: 0x20, DONTWAIT: 0x40, WAITALL: 0x100, NOSIGNAL: 0x4000, WAITFORONE: 0x10000,
+  OOB: 0x1, PEEK: 0x2, CTRUNC: 0x8, TRUNC: 0x20, DONTWAIT: 0x40, WAITALL: 0x100, NOSIGNAL: 0x4000, WAITFORONE: 0x10000,
   CMSG_CLOEXEC: 0x40000000,
 } as const;
 const SOCK_STREAM = 1;
@@ -115,7 +115,8 @@ function receivePart(inc: Incoming, f: OpenFile, done: number, limit: number, fl
  */
 export function receive(f: OpenFile, inc: Incoming, flags: number): SyscallResult {
   const part = (done: number, limit: number) => receivePart(inc, f, done, limit, flags);
-  if (flags & MSG.DONTWAIT) return part(0, inc.total);
+  // Urgent data is taken or not there (tcp_recv_urg never waits, and poll never says POLLIN for it).
+  if (flags & (MSG.DONTWAIT | MSG.OOB)) return part(0, inc.total);
   if (!(flags & MSG.WAITALL) || flags & (MSG.PEEK | MSG.TRUNC) || !isStream(f)) return transfer(f, POLLIN, () => part(0, inc.total));
   let done = 0;
   let deadline: number | undefined | null = null; // null: not waited yet

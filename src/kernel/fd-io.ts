@@ -83,7 +83,8 @@ export function socketDeadline(file: OpenFile, events: number): number | undefin
 
 /**
  * One attempt at a read-like transfer; the guest's O_NONBLOCK decides EAGAIN or waiting, and
- * a socket's timeout ends the wait with EAGAIN, as Linux's sock_rcvtimeo does.
+ * a socket's timeout ends the wait with EAGAIN, as Linux's sock_rcvtimeo does (and makes a
+ * signal end it with EINTR even under SA_RESTART).
  */
 export function transfer(file: OpenFile, events: number, attempt: () => number): SyscallResult {
   if (neverBlocks(file)) return attempt();
@@ -96,7 +97,7 @@ export function transfer(file: OpenFile, events: number, attempt: () => number):
     if (file.flags & O.NONBLOCK) return -E.EAGAIN;
     if (deadline === null) deadline = socketDeadline(file, events);
     else if (deadline !== undefined && monotonicMs() >= deadline) return -E.EAGAIN;
-    return block({ kind: 'fd', hostFd: file.hostFd, events, deadline }, run);
+    return block({ kind: 'fd', hostFd: file.hostFd, events, deadline }, run, { restartable: deadline === undefined });
   };
   return run();
 }
@@ -128,7 +129,8 @@ export function writeAll(file: OpenFile, total: number, writeSome: (done: number
     if (!waited) deadline = socketDeadline(file, POLLOUT);
     else if (deadline !== undefined && monotonicMs() >= deadline) return done > 0 ? done : -E.EAGAIN;
     waited = true;
-    return block({ kind: 'fd', hostFd: file.hostFd, events: POLLOUT, deadline }, run, { interrupted: () => (done > 0 ? done : -E.EINTR) });
+    return block({ kind: 'fd', hostFd: file.hostFd, events: POLLOUT, deadline }, run,
+      { interrupted: () => (done > 0 ? done : -E.EINTR), restartable: deadline === undefined });
   };
   return run();
 }

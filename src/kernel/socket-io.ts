@@ -131,7 +131,8 @@ export function receive(f: OpenFile, inc: Incoming, flags: number): SyscallResul
     if (f.flags & O.NONBLOCK) return done > 0 ? done : -E.EAGAIN;
     if (deadline === null) deadline = socketDeadline(f, POLLIN);
     else if (deadline !== undefined && monotonicMs() >= deadline) return done > 0 ? done : -E.EAGAIN;
-    return block({ kind: 'fd', hostFd: f.hostFd, events: POLLIN, deadline }, run, { interrupted: () => (done > 0 ? done : -E.EINTR) });
+    return block({ kind: 'fd', hostFd: f.hostFd, events: POLLIN, deadline }, run,
+      { interrupted: () => (done > 0 ? done : -E.EINTR), restartable: deadline === undefined });
   };
   return run();
 }

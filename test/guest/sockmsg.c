@@ -2,12 +2,15 @@
  * sockmsg.c - moving data through sockets: recvfrom/recvmsg/recvmmsg and sendto/sendmsg/
  * sendmmsg with MSG_PEEK, MSG_WAITALL (a writer thread sending in pieces), MSG_TRUNC (UDP and
  * TCP), MSG_DONTWAIT, MSG_MORE (corked UDP datagrams), msg_flags (MSG_TRUNC), scatter/gather
- * iovecs, a large blocking send that must arrive whole, and recvmmsg's count and lengths.
+ * iovecs, a large blocking send that must arrive whole, recvmmsg's count and lengths, and
+ * signals during a blocking recv: EINTR, a transparent SA_RESTART, and EINTR despite
+ * SA_RESTART when SO_RCVTIMEO is set (Linux's sock_intr_errno).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -210,9 +213,59 @@ static void datagrams(void)
     close(v);
 }
 
+static volatile int handled;
+static volatile int recv_done;
+static void on_usr1(int sig) { (void)sig; handled++; }
+
+struct nudger { pthread_t target; int fd; int signals; };
+
+/* Signals the target until its recv returns (or, with signals > 0, that many times and then sends a byte). */
+static void *nudge(void *arg)
+{
+    struct nudger *n = arg;
+    for (int i = 0; n->signals == 0 ? !recv_done : i < n->signals; i++) {
+        usleep(20000);
+        pthread_kill(n->target, SIGUSR1);
+    }
+    if (n->signals > 0) {
+        usleep(20000);
+        send(n->fd, "!", 1, 0);
+    }
+    return NULL;
+}
+
+static void interrupted_recv(const char *label, int restart, int timeout, int signals)
+{
+    int c, s;
+    tcp_pair(&c, &s);
+    struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = restart ? SA_RESTART : 0 };
+    sigaction(SIGUSR1, &sa, 0);
+    if (timeout) {
+        struct timeval tv = { .tv_sec = 30 };
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    handled = 0;
+    recv_done = 0;
+    struct nudger n = { pthread_self(), c, signals };
+    pthread_t th;
+    pthread_create(&th, 0, nudge, &n);
+    char b[4];
+    errno = 0;
+    ssize_t r = recv(s, b, sizeof b, 0);
+    int e = errno;
+    recv_done = 1;
+    pthread_join(th, 0);
+    printf("%s: recv %zd %s, handler ran: %s\n", label, r, r < 0 ? errno_name(e) : "", handled > 0 ? "yes" : "no");
+    close(c);
+    close(s);
+}
+
 int main(void)
 {
     stream();
     datagrams();
+    interrupted_recv("a signal without SA_RESTART", 0, 0, 0);
+    interrupted_recv("signals with SA_RESTART", 1, 0, 3);
+    interrupted_recv("a signal with SA_RESTART and SO_RCVTIMEO", 1, 1, 0);
     return FINISH();
 }

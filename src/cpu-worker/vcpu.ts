@@ -372,7 +372,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
       t.parked = null;
       if (t.signalInterrupt && parked.interruptible !== 'resume') {
         parked.cancel?.();
-        restart = new RestartDecision(engine, !NOT_RESTARTABLE.has(t.parkedNr) && parked.restartable !== false, t.parkedNr, parked.interrupted);
+        restart = new RestartDecision(engine, !NOT_RESTARTABLE.has(t.parkedNr) && parked.restartable !== false, t.parkedNr, parked.interrupted, parked.moved);
       } else if (!this.settle(t, engine, resume(t, parked.resume))) {
         return false;
       }

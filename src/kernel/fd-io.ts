@@ -130,7 +130,7 @@ export function writeAll(file: OpenFile, total: number, writeSome: (done: number
     else if (deadline !== undefined && monotonicMs() >= deadline) return done > 0 ? done : -E.EAGAIN;
     waited = true;
     return block({ kind: 'fd', hostFd: file.hostFd, events: POLLOUT, deadline }, run,
-      { interrupted: () => (done > 0 ? done : -E.EINTR), restartable: deadline === undefined });
+      { moved: () => done, restartable: deadline === undefined });
   };
   return run();
 }

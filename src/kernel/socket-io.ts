@@ -132,7 +132,7 @@ export function receive(f: OpenFile, inc: Incoming, flags: number): SyscallResul
     if (deadline === null) deadline = socketDeadline(f, POLLIN);
     else if (deadline !== undefined && monotonicMs() >= deadline) return done > 0 ? done : -E.EAGAIN;
     return block({ kind: 'fd', hostFd: f.hostFd, events: POLLIN, deadline }, run,
-      { interrupted: () => (done > 0 ? done : -E.EINTR), restartable: deadline === undefined });
+      { moved: () => done, restartable: deadline === undefined });
   };
   return run();
 }
@@ -232,7 +232,7 @@ export function eachMessage(count: number, step: (i: number) => SyscallResult, d
   const settle = (r: SyscallResult): SyscallResult => {
     if (typeof r !== 'number') {
       if (r.kind !== 'block') return r;
-      return { ...r, resume: () => settle(r.resume()), interrupted: () => (n > 0 ? n : (r.interrupted?.() ?? -E.EINTR)) };
+      return { ...r, resume: () => settle(r.resume()), moved: () => n };
     }
     if (r < 0) return n > 0 ? n : r;
     const stop = done(n, r);

@@ -5,19 +5,20 @@ import { spawn } from 'node:child_process';
 import { CLI } from './helpers.js';
 
 /**
- * Starts a guest shell script, sends sig to starling once the script prints "ready" (its traps
- * are set by then, however loaded the host is); resolves with its exit status and how long
- * that took.
+ * Starts a guest shell script and sends sig to starling once the script prints "ready" (its traps
+ * are set by then, however loaded the host is); resolves with its exit status and how long that took.
  */
 function stopWith(script: string, sig: NodeJS.Signals): Promise<{ status: number | null; seconds: number }> {
   const child = spawn(process.execPath, [CLI, 'run', '--', '/bin/sh', '-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
   let sentAt = 0;
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     if (sentAt || !d.toString().includes('ready')) return;
     sentAt = Date.now();
     child.kill(sig);
   });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ status: code, seconds: sentAt ? (Date.now() - sentAt) / 1000 : -1 })));
+  return new Promise((resolve) => child.on('exit', (code) => {
+    resolve({ status: code, seconds: sentAt ? (Date.now() - sentAt) / 1000 : -1 });
+  }));
 }
 
 t.test('SIGTERM ends a first process that keeps the default action', async (tt) => {

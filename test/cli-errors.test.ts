@@ -35,6 +35,8 @@ const cases: Array<{ name: string; args: string[]; status: number; message: RegE
   { name: 'bad --cpus', args: ['run', '--cpus', 'many', '--', '/bin/sh'], status: 2, message: /--cpus: 'many' is not a number/ },
   { name: 'bad --mem', args: ['run', '--mem', '12Q', '--', '/bin/sh'], status: 2, message: /--mem: '12Q' is not a size/ },
   { name: 'bad --bind', args: ['run', '--bind', 'nocolon', '--', '/bin/sh'], status: 2, message: /--bind: 'nocolon' is not HOST:GUEST/ },
+  { name: 'bad --publish', args: ['run', '--publish', '554:99999', '--', '/bin/sh'], status: 2, message: /--publish: '554:99999' is not GUEST:HOST\[\/tcp\|\/udp\]/ },
+  { name: 'a guest port published twice', args: ['run', '--publish', '554:8554', '--publish', '554:9554/tcp', '--', '/bin/sh'], status: 2, message: /--publish: guest port 554\/tcp is published twice/ },
   { name: 'no program', args: ['run', '--cpus', '1'], status: 2, message: /no PROGRAM given/ },
   { name: 'unknown command', args: ['frob'], status: 2, message: /unknown command 'frob'/ },
   { name: 'verify-recording: missing playlist', args: ['verify-recording', join(dir, 'no.m3u8'), '--source', join(dir, 'text')], status: 2, message: /playlist .*no\.m3u8: No such file or directory/ },

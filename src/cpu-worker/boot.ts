@@ -2,6 +2,7 @@
 import { Errno, ERRNO_MESSAGE, E } from '../kernel/errno.js';
 import { NotExecutable } from '../kernel/exec/elf.js';
 import { MissingInterpreter } from '../kernel/exec/loader.js';
+import type { NetworkConfig } from '../netbridge/port-map.js';
 
 export interface BootSpec {
   rootfs: string;
@@ -13,6 +14,7 @@ export interface BootSpec {
   args: string[];
   env: string[];
   strace: { file: string | null } | null;
+  network: NetworkConfig;
 }
 
 /** A failure to start the first program, as the CLI reports it: a message and an exit code. */

@@ -7,6 +7,7 @@ import type { Vfs } from '../kernel/vfs/vfs.js';
 import type { Strace } from '../kernel/strace.js';
 import { addressOf } from '../kernel/host/libc.js';
 import { AddressSpace } from '../kernel/mm/address-space.js';
+import type { NetworkBridge } from '../netbridge/port-map.js';
 
 /** The Kernel as vCPU 0, which holds every process's kernel state, sees it. */
 export class WorkerKernel implements Kernel {
@@ -24,6 +25,7 @@ export class WorkerKernel implements Kernel {
     readonly bootTimeMs: number,
     readonly futexes: FutexTable,
     readonly scheduler: SchedulerPort,
+    readonly network: NetworkBridge,
   ) {
     this.pool = new FramePool(memory, control);
     this.poolAddress = addressOf(memory);

@@ -29,6 +29,7 @@ import { bootFailure, type BootSpec } from './boot.js';
 import { bit, deliverPending, hasDeliverable, RestartDecision, returnFromSignal, SA, sendSignal, SIG, SIG_IGN, type SigInfo } from '../kernel/signals.js';
 import { EventWaiter } from './event-waiter.js';
 import { addressOf } from '../kernel/host/libc.js';
+import { networkBridge } from '../netbridge/port-map.js';
 
 export interface VcpuTask {
   cpu: number;
@@ -404,7 +405,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
       t.parked = null;
       if (t.signalInterrupt && parked.interruptible !== 'resume') {
         parked.cancel?.();
-        restart = new RestartDecision(engine, !NOT_RESTARTABLE.has(t.parkedNr), t.parkedNr, parked.interrupted);
+        restart = new RestartDecision(engine, !NOT_RESTARTABLE.has(t.parkedNr) && parked.restartable !== false, t.parkedNr, parked.interrupted, parked.moved);
       } else if (!this.settle(t, engine, resume(t, parked.resume))) {
         return false;
       }
@@ -817,7 +818,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
       processes: () => vcpu!.processes(), continueProcess: (p) => vcpu!.continueProcess(p),
       interrupt: (t) => vcpu!.interrupt(t), affinityChanged: (t) => vcpu!.affinityChanged(t), quiesce: (mm) => vcpu!.quiesce(mm),
       timersChanged: () => vcpu!.timersChanged(),
-    });
+    }, networkBridge(boot.network));
   vcpu = new Vcpu(kernel, task.slots);
   vfs.setProcessDirectory(() => ({
     get: (pid) => [...vcpu!.processes()].find((p) => p.pid === pid),

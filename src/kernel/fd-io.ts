@@ -9,6 +9,7 @@ import { addressOf, hostSyscall, HostNr } from './host/libc.js';
 import { block, type SyscallResult } from './syscall.js';
 import type { Thread } from './task.js';
 import { fdMode, HostNrExtra, S } from './vfs/host.js';
+import { monotonicMs } from './sys-time.js';
 
 export const POLLIN = 1, POLLOUT = 4;
 const POLLERR = 8;
@@ -18,13 +19,13 @@ const UIO_MAXIOV = 1024;
 const PIPE_BUF = 4096;
 const FIONREAD = 0x541b, F_GETPIPE_SZ = 1032;
 const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
-const HOST_GETSOCKOPT = 55, SOL_SOCKET = 1, SO_ERROR = 4;
+const HOST_GETSOCKOPT = 55, SOL_SOCKET = 1, SO_ERROR = 4, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
 
-/** pollfd, an int for ioctls (and a socket option's length), a msghdr and an iovec array, at stable host addresses. */
+/** pollfd, an int for ioctls (and a socket option's length), a msghdr, a timeval and an iovec array, at stable host addresses. */
 const AREA = new Uint8Array(new SharedArrayBuffer(128 + UIO_MAXIOV * 16));
 const AREA_ADDRESS = addressOf(AREA.buffer as SharedArrayBuffer);
 const VIEW = new DataView(AREA.buffer);
-const POLLFD_AT = 0, INT_AT = 8, MSGHDR_AT = 16, MSGHDR_SIZE = 56, IOV_AT = 128;
+const POLLFD_AT = 0, INT_AT = 8, MSGHDR_AT = 16, MSGHDR_SIZE = 56, TIMEVAL_AT = 80, TIMEVAL_LEN_AT = 96, IOV_AT = 128;
 
 export type Spans = Array<[number, number]>;
 
@@ -42,6 +43,17 @@ function neverBlocks(file: OpenFile): boolean {
   return type === S.IFREG || type === S.IFDIR || type === S.IFBLK;
 }
 
+/**
+ * Sockets and anonymous inodes (eventfd, timerfd, epoll) are created non-blocking on the host
+ * by the emulator, so an attempt never blocks it and the host reports its own errors first
+ * (an eventfd read of fewer than 8 bytes is EINVAL, ready or not). Other fds may be shared
+ * with the host's own processes in blocking mode (the terminal), so they are polled first.
+ */
+function hostNonblocking(file: OpenFile): boolean {
+  const type = fileType(file);
+  return type === S.IFSOCK || type === 0;
+}
+
 /** A zero-timeout host poll: the pending events of events (plus POLLERR, POLLHUP), 0 for none. */
 function hostRevents(hostFd: number, events: number): number {
   VIEW.setInt32(POLLFD_AT, hostFd, true);
@@ -55,16 +67,37 @@ export function hostReady(hostFd: number, events: number): boolean {
   return hostRevents(hostFd, events) !== 0;
 }
 
-/** One attempt at a read-like transfer; the guest's O_NONBLOCK decides EAGAIN or waiting. */
+/**
+ * When a blocking socket call that starts waiting now gives up: SO_RCVTIMEO for input,
+ * SO_SNDTIMEO for output (undefined: never, and for anything but a socket). The host holds
+ * the guest's setting, so it is asked only when a call is about to wait.
+ */
+export function socketDeadline(file: OpenFile, events: number): number | undefined {
+  if (fileType(file) !== S.IFSOCK) return undefined;
+  VIEW.setUint32(TIMEVAL_LEN_AT, 16, true);
+  const option = events & POLLOUT ? SO_SNDTIMEO : SO_RCVTIMEO;
+  if (hostSyscall(HOST_GETSOCKOPT, file.hostFd, SOL_SOCKET, option, AREA_ADDRESS + TIMEVAL_AT, AREA_ADDRESS + TIMEVAL_LEN_AT) < 0) return undefined;
+  const sec = Number(VIEW.getBigInt64(TIMEVAL_AT, true)), usec = Number(VIEW.getBigInt64(TIMEVAL_AT + 8, true));
+  return sec === 0 && usec === 0 ? undefined : monotonicMs() + sec * 1e3 + usec / 1e3;
+}
+
+/**
+ * One attempt at a read-like transfer; the guest's O_NONBLOCK decides EAGAIN or waiting, and
+ * a socket's timeout ends the wait with EAGAIN, as Linux's sock_rcvtimeo does (and makes a
+ * signal end it with EINTR even under SA_RESTART).
+ */
 export function transfer(file: OpenFile, events: number, attempt: () => number): SyscallResult {
   if (neverBlocks(file)) return attempt();
+  let deadline: number | undefined | null = null; // null: not waited yet
   const run = (): SyscallResult => {
-    if (hostReady(file.hostFd, events)) {
+    if (hostNonblocking(file) || hostReady(file.hostFd, events)) {
       const r = attempt();
       if (r !== -E.EAGAIN) return r;
     }
     if (file.flags & O.NONBLOCK) return -E.EAGAIN;
-    return block({ kind: 'fd', hostFd: file.hostFd, events }, run);
+    if (deadline === null) deadline = socketDeadline(file, events);
+    else if (deadline !== undefined && monotonicMs() >= deadline) return -E.EAGAIN;
+    return block({ kind: 'fd', hostFd: file.hostFd, events, deadline }, run, { restartable: deadline === undefined });
   };
   return run();
 }
@@ -79,6 +112,7 @@ export function writeAll(file: OpenFile, total: number, writeSome: (done: number
   if (neverBlocks(file) || total === 0) return writeSome(0, total);
   const nonblocking = () => (file.flags & O.NONBLOCK) !== 0;
   let done = 0, waited = false;
+  let deadline: number | undefined;
   const run = (): SyscallResult => {
     for (let revents = hostRevents(file.hostFd, POLLOUT); revents; revents = hostRevents(file.hostFd, POLLOUT)) {
       // A pipe with no reader left (POLLERR) has no room either: the write itself reports EPIPE.
@@ -91,8 +125,12 @@ export function writeAll(file: OpenFile, total: number, writeSome: (done: number
       if (done >= total || r === 0 || nonblocking()) return done;
     }
     if (nonblocking()) return done > 0 ? done : -E.EAGAIN;
+    // A socket's SO_SNDTIMEO ends the wait with what was sent, or EAGAIN (sk_stream_wait_memory).
+    if (!waited) deadline = socketDeadline(file, POLLOUT);
+    else if (deadline !== undefined && monotonicMs() >= deadline) return done > 0 ? done : -E.EAGAIN;
     waited = true;
-    return block({ kind: 'fd', hostFd: file.hostFd, events: POLLOUT }, run);
+    return block({ kind: 'fd', hostFd: file.hostFd, events: POLLOUT, deadline }, run,
+      { moved: () => done, restartable: deadline === undefined });
   };
   return run();
 }

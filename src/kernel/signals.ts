@@ -142,12 +142,17 @@ export class RestartDecision {
     private readonly restartable: boolean,
     private readonly nr: number,
     private readonly interrupted: () => number = () => -4 /* EINTR */,
+    /** What the call already moved (bytes, messages): when some, that count is its result. */
+    private readonly moved: () => number = () => 0,
   ) {}
 
   apply(action: SigAction | null): void {
     // Linux restarts a call that no handler interrupted (ignored, default-ignored, stop) and,
-    // under SA_RESTART, one a handler did.
-    if (this.restartable && (action === null || action.handler === SIG_IGN || action.handler === SIG_DFL || action.flags & SA.RESTART)) {
+    // under SA_RESTART, one a handler did; a call that already moved data returns its count.
+    const moved = this.moved();
+    if (moved > 0) {
+      this.engine.completeSyscall(moved);
+    } else if (this.restartable && (action === null || action.handler === SIG_IGN || action.handler === SIG_DFL || action.flags & SA.RESTART)) {
       // Back to the syscall instruction with the number in RAX: the call runs again.
       this.engine.setReg(Reg.RIP, this.engine.getReg(Reg.RIP) - 2);
       this.engine.setReg(Reg.RAX, this.nr);

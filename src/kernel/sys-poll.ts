@@ -52,12 +52,11 @@ const epollCtl: SyscallHandler = (t, [epfd, op, fd, eventP]) => {
   return hostSyscall(HOST.epoll_ctl, ep.hostFd, int(op), target.hostFd, AREA_ADDRESS);
 };
 
-/** Waits for events: a host epoll_wait that never blocks, and parking on the epoll fd in between. */
-function epollWait(t: Thread, epfd: number, eventsP: number, maxevents: number, timeout: number): SyscallResult {
+/** Waits for events until deadline (undefined: for ever): a host epoll_wait that never blocks, and parking on the epoll fd in between. */
+function epollWait(t: Thread, epfd: number, eventsP: number, maxevents: number, deadline: number | undefined): SyscallResult {
   const ep = epollFile(t, epfd);
   if (maxevents <= 0 || maxevents > MAX_POLL_FDS) throw new Errno(E.EINVAL);
   t.mm.hostSpans(eventsP, maxevents * EPOLL_EVENT_SIZE, 'write'); // EFAULT first, as Linux checks
-  const deadline = timeout < 0 ? undefined : monotonicMs() + timeout;
   const attempt = (): SyscallResult => {
     const n = hostSyscall(HOST.epoll_wait, ep.hostFd, AREA_ADDRESS, maxevents, 0);
     if (n !== 0) {
@@ -70,14 +69,31 @@ function epollWait(t: Thread, epfd: number, eventsP: number, maxevents: number, 
   return attempt();
 }
 
-const epollWaitHandler: SyscallHandler = (t, [epfd, eventsP, maxevents, timeout]) => epollWait(t, epfd, eventsP, int(maxevents), int(timeout));
+/** The deadline of a timeout in milliseconds (negative: none). */
+const msDeadline = (timeout: number) => (timeout < 0 ? undefined : monotonicMs() + timeout);
 
-/** epoll_pwait with a mask swaps the signal mask for the wait, as rt_sigsuspend does. */
-const epollPwait: SyscallHandler = (t, [epfd, eventsP, maxevents, timeout, sigmaskP, sigsetsize]) => {
-  const wait = () => epollWait(t, epfd, eventsP, int(maxevents), int(timeout));
+const epollWaitHandler: SyscallHandler = (t, [epfd, eventsP, maxevents, timeout]) => epollWait(t, epfd, eventsP, int(maxevents), msDeadline(int(timeout)));
+
+/** epoll_pwait and epoll_pwait2 with a mask swap the signal mask for the wait, as rt_sigsuspend does. */
+function withWaitMask(t: Thread, sigmaskP: number, sigsetsize: number, wait: () => SyscallResult): SyscallResult {
   if (!sigmaskP) return wait();
   if (sigsetsize !== 8) throw new Errno(E.EINVAL);
   return withTemporaryMask(t, new DataView(t.mm.read(sigmaskP, 8).buffer).getBigUint64(0, true), wait);
+}
+
+const epollPwait: SyscallHandler = (t, [epfd, eventsP, maxevents, timeout, sigmaskP, sigsetsize]) => {
+  const deadline = msDeadline(int(timeout));
+  return withWaitMask(t, sigmaskP, sigsetsize, () => epollWait(t, epfd, eventsP, int(maxevents), deadline));
+};
+
+/** epoll_pwait2: the timeout is a timespec (NULL: wait for ever). */
+const epollPwait2: SyscallHandler = (t, [epfd, eventsP, maxevents, timeoutP, sigmaskP, sigsetsize]) => {
+  let deadline: number | undefined;
+  if (timeoutP) {
+    const { sec, nsec } = readTimespec(t, timeoutP);
+    deadline = monotonicMs() + sec * 1e3 + nsec / 1e6;
+  }
+  return withWaitMask(t, sigmaskP, sigsetsize, () => epollWait(t, epfd, eventsP, int(maxevents), deadline));
 };
 
 function createEventfd(t: Thread, initval: number, flags: number): number {
@@ -261,6 +277,7 @@ export const pollSyscalls: SyscallEntry[] = [
   sys(233, 'epoll_ctl', epollCtl, ['fd', 'int', 'fd', 'ptr']),
   sys(232, 'epoll_wait', epollWaitHandler, ['fd', 'ptr', 'int', 'int']),
   sys(281, 'epoll_pwait', epollPwait, ['fd', 'ptr', 'int', 'int', 'sigset', 'size']),
+  sys(441, 'epoll_pwait2', epollPwait2, ['fd', 'ptr', 'int', 'timespec', 'sigset', 'size']),
   sys(284, 'eventfd', eventfd, ['uint'], 'fd'),
   sys(290, 'eventfd2', eventfd2, ['uint', 'hex'], 'fd'),
   sys(7, 'poll', poll, ['ptr', 'uint', 'int']),

@@ -37,6 +37,14 @@ export function readTimespec(t: Thread, addr: number): { sec: number; nsec: numb
   return { sec, nsec };
 }
 
+/** Writes a duration in milliseconds as a struct timespec. */
+export function writeTimespec(t: Thread, addr: number, ms: number): void {
+  const ts = new DataView(new ArrayBuffer(16));
+  ts.setBigInt64(0, BigInt(Math.floor(ms / 1e3)), true);
+  ts.setBigInt64(8, BigInt(Math.min(999_999_999, Math.round((ms % 1e3) * 1e6))), true);
+  t.mm.write(addr, new Uint8Array(ts.buffer));
+}
+
 function clockNowMs(clock: number): number {
   if (clock === CLOCK.REALTIME || clock === CLOCK.TAI) return Date.now();
   return monotonicMs();
@@ -50,13 +58,7 @@ function sleepUntil(t: Thread, deadline: number, rem: number): SyscallResult {
   if (monotonicMs() >= deadline) return 0;
   return block({ kind: 'sleep', deadline }, () => 0, {
     interrupted: () => {
-      if (rem) {
-        const left = Math.max(0, deadline - monotonicMs());
-        const ts = new DataView(new ArrayBuffer(16));
-        ts.setBigInt64(0, BigInt(Math.floor(left / 1e3)), true);
-        ts.setBigInt64(8, BigInt(Math.round((left % 1e3) * 1e6)), true);
-        t.mm.write(rem, new Uint8Array(ts.buffer));
-      }
+      if (rem) writeTimespec(t, rem, Math.max(0, deadline - monotonicMs()));
       return -E.EINTR;
     },
   });

@@ -29,6 +29,10 @@ export interface Block {
   interruptible?: boolean | 'resume';
   /** The result when a signal handler ends the wait and the call is not restarted (default -EINTR). */
   interrupted?: () => number;
+  /** false: a handler's SA_RESTART does not restart this wait (a socket call with a timeout: sock_intr_errno). */
+  restartable?: boolean;
+  /** What the call already moved (bytes, messages): a signal then ends it with that count, never a restart. */
+  moved?: () => number;
 }
 
 export type Wait =
@@ -64,7 +68,7 @@ export function sys(nr: number, name: string, handler: SyscallHandler, args: rea
   return { nr, name, handler, args, ret };
 }
 
-export const block = (wait: Wait, resume: () => SyscallResult, extra: Pick<Block, 'cancel' | 'interruptible' | 'interrupted'> = {}): Block =>
+export const block = (wait: Wait, resume: () => SyscallResult, extra: Pick<Block, 'cancel' | 'interruptible' | 'interrupted' | 'restartable' | 'moved'> = {}): Block =>
   ({ kind: 'block', wait, resume, ...extra });
 export const leave = (why: Leave['why']): Leave => ({ kind: 'leave', why });
 

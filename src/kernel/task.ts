@@ -7,6 +7,7 @@ import type { CpuBackend, ThreadContext } from '../cpu-worker/backend.js';
 import type { FutexTable } from './futex-table.js';
 import type { Block } from './syscall.js';
 import type { SigInfo } from './signals.js';
+import type { NetworkBridge } from '../netbridge/port-map.js';
 
 /** A guest signal disposition as rt_sigaction stores it (delivery comes with the signals work). */
 export interface SigAction {
@@ -34,6 +35,8 @@ export interface Kernel {
   readonly strace: Strace | null;
   readonly bootTimeMs: number;
   readonly futexes: FutexTable;
+  /** Host ports standing for guest ports, and whether listeners stay on loopback. */
+  readonly network: NetworkBridge;
   /** This vCPU's scheduler, as syscalls see it. */
   readonly scheduler: SchedulerPort;
   /** Prints a one-line warning to the host's stderr once per key. */

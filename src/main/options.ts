@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { MAX_CPUS, MAX_POOL_BYTES } from '../shared-mem/layout.js';
 import type { MachineConfig } from './machine.js';
 import { hostPathToBytes } from '../kernel/host/libc.js';
+import type { PublishedPort, Transport } from '../netbridge/port-map.js';
 
 export class UsageError extends Error {}
 
@@ -34,6 +35,11 @@ Options:
                          environment is PATH, HOME=/root, USER=root and the host's TERM
   --max-procs N          most guest processes alive at once; fork beyond it fails with EAGAIN
                          (default ${DEFAULT_MAX_PROCS})
+  --publish GUEST:HOST[/tcp|/udp]
+                         the guest's port GUEST is the host's port HOST (TCP and UDP unless
+                         one is named; repeatable); other guest ports are the same host port
+  --listen-all           guest listeners take connections on every host interface (default:
+                         from the host's loopback only)
   --strace[=FILE]        write one line per syscall, as strace -f does, to stderr or FILE
   -h, --help             show this help
 
@@ -55,6 +61,8 @@ export function parseRunArgs(argv: string[]): MachineConfig {
   let maxProcs = DEFAULT_MAX_PROCS;
   let strace: { file: string | null } | null = null;
   const binds: MachineConfig['boot']['binds'] = [];
+  const publish: PublishedPort[] = [];
+  let listenAll = false;
   const env = [...DEFAULT_ENV, `TERM=${process.env.TERM ?? 'dumb'}`];
   let i = 0;
   const value = (name: string, inline: string | undefined): string => {
@@ -108,6 +116,12 @@ export function parseRunArgs(argv: string[]): MachineConfig {
         if (!/^\d+$/.test(v) || maxProcs < 1) throw new UsageError(`--max-procs: '${v}' is not a positive number`);
         break;
       }
+      case '--publish':
+        publish.push(...parsePublish(value(name, inline), publish));
+        break;
+      case '--listen-all':
+        listenAll = true;
+        break;
       case '--strace':
         strace = { file: inline ? resolve(inline) : null };
         break;
@@ -126,8 +140,23 @@ export function parseRunArgs(argv: string[]): MachineConfig {
     cpus,
     memBytes,
     maxProcs,
-    boot: { rootfs, binds, cwd: posix.normalize(hostPathToBytes(cwd)), program, args, env: env.map(hostPathToBytes), strace },
+    boot: { rootfs, binds, cwd: posix.normalize(hostPathToBytes(cwd)), program, args, env: env.map(hostPathToBytes), strace, network: { publish, listenAll } },
   };
+}
+
+/** --publish GUEST:HOST[/tcp|/udp]: one entry per transport, each guest port published once. */
+function parsePublish(spec: string, earlier: readonly PublishedPort[]): PublishedPort[] {
+  const m = /^(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(spec);
+  const guest = Number(m?.[1]), host = Number(m?.[2]);
+  if (!m || guest < 1 || guest > 65535 || host < 1 || host > 65535) {
+    throw new UsageError(`--publish: '${spec}' is not GUEST:HOST[/tcp|/udp] with ports from 1 to 65535`);
+  }
+  const transports: Transport[] = m[3] ? [m[3] as Transport] : ['tcp', 'udp'];
+  for (const transport of transports) {
+    if (earlier.some((p) => p.transport === transport && p.guest === guest)) throw new UsageError(`--publish: guest port ${guest}/${transport} is published twice`);
+    if (earlier.some((p) => p.transport === transport && p.host === host)) throw new UsageError(`--publish: host port ${host}/${transport} is published twice`);
+  }
+  return transports.map((transport) => ({ guest, host, transport }));
 }
 
 function parseBind(spec: string): { host: string; guest: string; readOnly: boolean } {

@@ -89,6 +89,19 @@ static inline const char *errno_name(int e)
     case ECONNREFUSED: return "ECONNREFUSED";
     case ETIMEDOUT: return "ETIMEDOUT";
     case ESTALE: return "ESTALE";
+    case EDESTADDRREQ: return "EDESTADDRREQ";
+    case EMSGSIZE: return "EMSGSIZE";
+    case EPROTOTYPE: return "EPROTOTYPE";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case ENETUNREACH: return "ENETUNREACH";
+    case ENOBUFS: return "ENOBUFS";
+    case EISCONN: return "EISCONN";
+    case ENOTCONN: return "ENOTCONN";
+    case EALREADY: return "EALREADY";
+    case EINPROGRESS: return "EINPROGRESS";
+    case ECONNABORTED: return "ECONNABORTED";
     case ECANCELED: return "ECANCELED";
     default: {
         static char buf[32];

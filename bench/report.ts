@@ -87,7 +87,10 @@ export function markdown(res: Results, imageDir: string, chartNames: string[]): 
     if (group === 'scaling') lines.push(...scalingSection(res, available, img));
     else lines.push(...img(`ratios-${group}.svg`, `${title}: slowdown against native`));
   }
-  lines.push('How each figure is taken:', '', ...res.cases.map((c) => `- ${c.name}: ${c.method}.`), '');
+  // Cases that share a method (the scaling points, the MediaServer stream counts) are listed once.
+  const byMethod = new Map<string, string[]>();
+  for (const c of res.cases) byMethod.set(c.method, [...(byMethod.get(c.method) ?? []), c.name]);
+  lines.push('How each figure is taken:', '', ...[...byMethod].map(([method, names]) => `- ${names.join('; ')}: ${method}.`), '');
   return lines.join('\n');
 }
 

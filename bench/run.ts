@@ -5,10 +5,9 @@ import { BenchError } from './case.js';
 runBench(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof BenchUsageError || e instanceof BenchError) {
-      process.stderr.write(`bench: ${e.message}\n`);
-      process.exit(e instanceof BenchUsageError ? 2 : 1);
-    }
-    throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    const known = e instanceof BenchUsageError || e instanceof BenchError;
+    process.stderr.write(`bench: ${known ? '' : 'internal error: '}${message}\n`);
+    process.exit(e instanceof BenchUsageError ? 2 : 1);
   },
 );

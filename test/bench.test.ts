@@ -64,6 +64,9 @@ t.test('starling bench: usage errors are one line and exit 2', async (tt) => {
     tt.match(r.stderr, message);
     tt.equal(r.stderr.trim().split('\n').length, 1, 'one line');
   }
+  const bad = spawnSync(process.execPath, [CLI, 'bench', '--only', 'getppid'], { encoding: 'utf8', env: { ...process.env, STARLING_BENCH_PUSH_SECONDS: 'soon' } });
+  tt.equal(bad.status, 1, 'a bad STARLING_BENCH_PUSH_SECONDS: exit 1');
+  tt.equal(bad.stderr, "starling: bench: STARLING_BENCH_PUSH_SECONDS: 'soon' is not a whole number of seconds\n", 'in one line, before any case runs');
 });
 
 t.test('starling bench --quick: every case under every available runner produces a number', { timeout: 600_000 }, async (tt) => {

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BenchError, type Case } from '../case.js';
 import type { Runner } from '../runners.js';
-import type { Workspace } from '../workspace.js';
+import { VIDEO, type Workspace } from '../workspace.js';
 import { cpuSeconds, freePort, listening, mustSucceed, runToEnd, sleep, start, type Started } from '../proc.js';
 import { installRelease } from '../../src/main/rtsp-push.js';
-import { VIDEO } from '../workspace.js';
 
 /** Seconds each push lasts (STARLING_BENCH_PUSH_SECONDS; kept modest, the report says so). */
-const PUSH_SECONDS = Number(process.env.STARLING_BENCH_PUSH_SECONDS ?? 10);
+const PUSH_SECONDS_TEXT = process.env.STARLING_BENCH_PUSH_SECONDS ?? '10';
+const PUSH_SECONDS = Number(PUSH_SECONDS_TEXT);
 const STREAMS = [1, 4, 16];
 /** The release's folder in the workspace. */
 const RELEASE = 'zlm';
@@ -73,6 +73,7 @@ async function stop(server: Started): Promise<void> {
 }
 
 export function mediaServerCases(): Case[] {
+  if (!/^\d+$/.test(PUSH_SECONDS_TEXT) || PUSH_SECONDS < 1) throw new BenchError(`STARLING_BENCH_PUSH_SECONDS: '${PUSH_SECONDS_TEXT}' is not a whole number of seconds`);
   const dir = process.env.STARLING_ZLM_DIR;
   const skip = !dir ? 'STARLING_ZLM_DIR is not set (a ZLMediaKit release folder with MediaServer)'
     : !existsSync(join(dir, 'MediaServer')) ? `no MediaServer in ${dir}` : undefined;

@@ -25,7 +25,8 @@ function legend(series: Series[], x: number, y: number): string[] {
  * native: "times slower than native" on a log axis whose 1x line is native itself.
  */
 export function ratioBars(title: string, rows: { label: string; values: (number | null)[] }[], series: Series[]): string {
-  const labelWidth = 380, plotWidth = 420, barH = 12, rowH = series.length * barH + 10, top = 50;
+  // Room for the longest case name at about 6.6 px per character of 12 px sans-serif.
+  const labelWidth = Math.ceil(20 + 6.6 * Math.max(...rows.map((r) => r.label.length))), plotWidth = 420, barH = 12, rowH = series.length * barH + 10, top = 50;
   const values = rows.flatMap((r) => r.values).filter((v): v is number => v !== null && v > 0);
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(1, ...values)))), hi = Math.pow(10, Math.ceil(Math.log10(Math.max(10, ...values))));
   const xOf = (v: number) => labelWidth + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotWidth;
@@ -37,7 +38,7 @@ export function ratioBars(title: string, rows: { label: string; values: (number 
   }
   rows.forEach((r, i) => {
     const y = top + i * rowH;
-    body.push(text(labelWidth - 8, y + rowH / 2 + 2, r.label.length > 58 ? `${r.label.slice(0, 56)}…` : r.label, 'text-anchor="end"'));
+    body.push(text(labelWidth - 8, y + rowH / 2 + 2, r.label, 'text-anchor="end"'));
     r.values.forEach((v, k) => {
       const by = y + 5 + k * barH;
       if (v === null || v <= 0) { body.push(text(labelWidth + 4, by + barH - 2, 'no figure', 'fill="#888" font-size="10"')); return; }

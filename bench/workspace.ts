@@ -20,11 +20,20 @@ export class Workspace {
   readonly videoSeconds: number;
 
   constructor(readonly quick: boolean) {
+    this.videoSeconds = quick ? VIDEO.quickSeconds : VIDEO.fullSeconds;
+    try {
+      this.fill();
+    } catch (e) {
+      this.remove();
+      throw e;
+    }
+  }
+
+  private fill(): void {
     for (const name of PROGRAMS) this.gcc(name, [join(GUEST_SRC, `${name}.c`)]);
     writeFileSync(join(this.dir, 'true.c'), 'int main(void) { return 0; }\n');
     this.gcc('true', ['-static', join(this.dir, 'true.c')]);
     writeFileSync(join(this.dir, 'data.bin'), Buffer.alloc(this.size(64, 1) * 1024 * 1024, 0x5a));
-    this.videoSeconds = quick ? VIDEO.quickSeconds : VIDEO.fullSeconds;
     const ffmpeg = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${VIDEO.width}x${VIDEO.height}:rate=25`,
       '-t', String(this.videoSeconds), '-c:v', 'libx264', '-g', '50', '-pix_fmt', 'yuv420p', '-threads', '1', join(this.dir, 'video.mp4')], { encoding: 'utf8' });
     if (ffmpeg.status !== 0) throw new BenchError(`ffmpeg could not make the test pattern: ${ffmpeg.stderr.trim().split('\n')[0]}`);

@@ -14,6 +14,9 @@ Commands:
   rootfs add-zlm DIR [--rootfs ROOTFS]   install a ZLMediaKit release folder (with MediaServer) into
                                          the rootfs at /home/ZLMediaKit/release/linux/<type>/, with
                                          [hls] segNum=0 set in the installed config.ini
+  bench [--only NAME] [--quick] [--out DIR]
+                                         run the benchmark suite natively, under qemu-x86_64 and
+                                         under Starling; writes bench/results/ (see bench --help)
   verify-recording PLAYLIST --source FILE
                                          check an HLS recording (e.g. MediaServer's hls.m3u8)
                                          frame by frame against the source video (host ffmpeg);
@@ -35,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'rootfs') return rootfsCommand(rest);
   if (command === 'verify-recording') return verifyCommand(rest);
+  if (command === 'bench') return benchCommand(rest);
   if (command !== 'run') throw new UsageError(`unknown command '${command}' (see starling --help)`);
   if (rest[0] === '-h' || rest[0] === '--help') {
     process.stdout.write(RUN_HELP + '\n');
@@ -65,6 +69,22 @@ function rootfsCommand(args: string[]): number {
   process.stdout.write(`installed ${from} at ${guestDir} in ${rootfs} (segNum=0)\n`
     + `run it with: starling run --cpus 4 --cwd ${guestDir} -- ./MediaServer -d\n`);
   return 0;
+}
+
+/** `starling bench [--only NAME] [--quick] [--out DIR]`: the suite lives in bench/, loaded only for this command. */
+async function benchCommand(args: string[]): Promise<number> {
+  const { runBench, BenchUsageError } = await import('../../bench/suite.js');
+  const { BenchError } = await import('../../bench/case.js');
+  try {
+    return await runBench(args);
+  } catch (e) {
+    if (e instanceof BenchUsageError) throw new UsageError(e.message);
+    if (e instanceof BenchError) {
+      process.stderr.write(`starling: bench: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
 }
 
 /** `starling verify-recording PLAYLIST --source FILE`. */

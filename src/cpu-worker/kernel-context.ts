@@ -7,6 +7,7 @@ import type { Vfs } from '../kernel/vfs/vfs.js';
 import type { Strace } from '../kernel/strace.js';
 import { addressOf } from '../kernel/host/libc.js';
 import { AddressSpace } from '../kernel/mm/address-space.js';
+import type { EventSink } from '../kernel/events.js';
 
 /** The Kernel as vCPU 0, which holds every process's kernel state, sees it. */
 export class WorkerKernel implements Kernel {
@@ -24,8 +25,10 @@ export class WorkerKernel implements Kernel {
     readonly bootTimeMs: number,
     readonly futexes: FutexTable,
     readonly scheduler: SchedulerPort,
+    readonly events: EventSink,
   ) {
-    this.pool = new FramePool(memory, control);
+    const poolBytes = memory.maxByteLength;
+    this.pool = new FramePool(memory, control, (bytes) => events.emit({ event: 'pool-exhausted', bytes, poolBytes }));
     this.poolAddress = addressOf(memory);
     this.memBytes = memory.maxByteLength;
   }

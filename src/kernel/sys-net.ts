@@ -11,7 +11,7 @@ import { errorAfterWait, POLLIN, POLLOUT, transfer } from './fd-io.js';
 import { hostControl, installReceived } from './scm-rights.js';
 import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import type { Thread } from './task.js';
-import { ABSTRACT_PREFIX, isLoopback } from '../netbridge/address-policy.js';
+import { ABSTRACT_PREFIX, inetEndpoint, isLoopback } from '../netbridge/address-policy.js';
 
 const NR = {
   socket: 41, connect: 42, accept: 43, sendto: 44, recvfrom: 45, sendmsg: 46, recvmsg: 47, shutdown: 48,
@@ -40,7 +40,7 @@ function sockaddrIn(t: Thread, addrP: number, len: number): Uint8Array {
 }
 
 /** A guest sockaddr (not a filesystem AF_UNIX name) as the host should see it. For an outbound destination, only loopback. */
-function hostSockaddr(a: Uint8Array, destination: boolean): Uint8Array {
+function hostSockaddr(t: Thread, a: Uint8Array, destination: boolean): Uint8Array {
   if (a.length < 2) throw new Errno(E.EINVAL);
   const family = a[0] | (a[1] << 8);
   if (family === AF_UNIX) {
@@ -54,7 +54,10 @@ function hostSockaddr(a: Uint8Array, destination: boolean): Uint8Array {
   if (family === AF_INET && a.length < 16) throw new Errno(E.EINVAL);
   if (family === AF_INET6 && a.length < 24) throw new Errno(E.EINVAL);
   if (family !== AF_INET && family !== AF_INET6) throw new Errno(E.EAFNOSUPPORT);
-  if (destination && !isLoopback(family, a)) throw new Errno(E.ENETUNREACH);
+  if (destination && !isLoopback(family, a)) {
+    t.kernel.events.emit({ event: 'refused', pid: t.process.pid, ...inetEndpoint(a), reason: 'outbound traffic reaches only loopback' });
+    throw new Errno(E.ENETUNREACH);
+  }
   return a;
 }
 
@@ -74,7 +77,7 @@ type SockaddrCall = (addr: number, len: number) => number;
  */
 function withHostSockaddr(t: Thread, a: Uint8Array, purpose: 'bind' | 'destination', call: SockaddrCall): number {
   const path = unixPath(a);
-  if (path === null) return callWithSockaddr(hostSockaddr(a, purpose === 'destination'), call);
+  if (path === null) return callWithSockaddr(hostSockaddr(t, a, purpose === 'destination'), call);
   if (path === '') throw new Errno(E.ENOENT);
   const vfs = t.kernel.vfs;
   return vfs.lookup(t, AT_FDCWD, path, { follow: purpose === 'destination', parent: purpose === 'bind' }, (r) => {
@@ -95,7 +98,7 @@ function withHostSockaddr(t: Thread, a: Uint8Array, purpose: 'bind' | 'destinati
 function sendDestination(t: Thread, addrP: number, len: number): (call: SockaddrCall) => number {
   const a = sockaddrIn(t, addrP, len);
   if (unixPath(a) !== null) return (call) => withHostSockaddr(t, a, 'destination', call);
-  const host = hostSockaddr(a, true);
+  const host = hostSockaddr(t, a, true);
   return (call) => callWithSockaddr(host, call);
 }
 
@@ -174,7 +177,24 @@ const bind: SyscallHandler = (t, [fd, addrP, len]) => {
   return r;
 };
 
-const listen: SyscallHandler = (t, [fd, backlog]) => hostSyscall(NR.listen, socketFile(t, fd).hostFd, int(backlog));
+const listen: SyscallHandler = (t, [fd, backlog]) => {
+  const f = socketFile(t, fd);
+  const r = hostSyscall(NR.listen, f.hostFd, int(backlog));
+  if (r === 0) t.kernel.events.emit({ event: 'listen', pid: t.process.pid, ...listeningOn(f) });
+  return r;
+};
+
+/** Where a listening socket listens, as the event log names it (the host's view: a guest port is the host's). */
+function listeningOn(f: OpenFile): { address: string; port: number } {
+  const buf = scratch.bounce(SOCKADDR_MAX + 8);
+  const dv = new DataView(buf.view.buffer, buf.view.byteOffset, SOCKADDR_MAX + 8);
+  dv.setUint32(SOCKADDR_MAX, SOCKADDR_MAX, true);
+  if (hostSyscall(NR.getsockname, f.hostFd, buf.address, buf.address + SOCKADDR_MAX) < 0) return { address: '?', port: 0 };
+  const a = buf.view.slice(0, Math.min(dv.getUint32(SOCKADDR_MAX, true), SOCKADDR_MAX));
+  const family = a[0] | (a[1] << 8);
+  if (family === AF_INET || family === AF_INET6) return inetEndpoint(a);
+  return { address: f.socketPath ?? 'unix', port: 0 };
+}
 
 function acceptOn(t: Thread, fd: number, addrP: number, lenP: number, flags: number): SyscallResult {
   if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);

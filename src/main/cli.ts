@@ -6,6 +6,7 @@ import { DEFAULT_ROOTFS, parseRunArgs, RUN_HELP, UsageError } from './options.js
 import { installRelease } from './rtsp-push.js';
 import { runMachine } from './machine.js';
 import { parseVerifyArgs, verifyRecording, VerifyError } from './verify-recording.js';
+import { isMonitorCommand, MONITOR_HELP, monitorCommand } from './monitor-commands.js';
 
 const HELP = `Usage: starling COMMAND [OPTIONS]
 
@@ -18,6 +19,7 @@ Commands:
                                          check an HLS recording (e.g. MediaServer's hls.m3u8)
                                          frame by frame against the source video (host ffmpeg);
                                          exit 0 when every frame is present and identical, 1 if not
+${MONITOR_HELP}
 
 Run 'starling run --help' for the options of run.`;
 
@@ -35,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'rootfs') return rootfsCommand(rest);
   if (command === 'verify-recording') return verifyCommand(rest);
+  if (isMonitorCommand(command)) return monitorCommand(command, rest);
   if (command !== 'run') throw new UsageError(`unknown command '${command}' (see starling --help)`);
   if (rest[0] === '-h' || rest[0] === '--help') {
     process.stdout.write(RUN_HELP + '\n');

@@ -2,6 +2,8 @@
 // child process, alive until a signal ends them.
 //   monitored          prints "ready" once every thread has its name, then waits for a signal
 //   monitored spin N   pure computation (N million loop rounds), for the overhead measurement
+//   monitored events   what the event log records: an unknown syscall, a listener, a refused
+//                      outbound connection, an mmap the pool cannot back (run with --mem 64M)
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
@@ -9,7 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,7 +57,23 @@ static unsigned long spin(unsigned long millions) {
   return x;
 }
 
+static int events(void) {
+  long r = syscall(SYS_vhangup);
+  printf("vhangup %s\n", r < 0 && errno == ENOSYS ? "ENOSYS" : strerror(errno));
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  printf("listen %s\n", bind(s, (struct sockaddr *)&a, sizeof a) == 0 && listen(s, 1) == 0 ? "ok" : strerror(errno));
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in far = { .sin_family = AF_INET, .sin_port = htons(80) };
+  inet_pton(AF_INET, "192.0.2.1", &far.sin_addr);
+  printf("connect %s\n", connect(c, (struct sockaddr *)&far, sizeof far) < 0 && errno == ENETUNREACH ? "ENETUNREACH" : "unexpected");
+  void *m = mmap(NULL, 1UL << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  printf("mmap %s\n", m == MAP_FAILED && errno == ENOMEM ? "ENOMEM" : "unexpected");
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "events") == 0) return events();
   if (argc == 3 && strcmp(argv[1], "spin") == 0) {
     printf("%lu\n", spin(strtoul(argv[2], NULL, 10)) & 1);
     return 0;

@@ -2,7 +2,8 @@
 // /run/user/UID/starling, else /tmp/starling-UID; the directory is mode 0700 and owned by the
 // user (anything else is refused, so another user cannot plant or read entries). Each machine
 // writes NAME.json (how to reach it) and NAME.token (the secret clients present, mode 0600);
-// its event log is NAME.events.jsonl unless --event-log says otherwise.
+// its event log is NAME.events.jsonl unless --event-log says otherwise (the newest 32 logs of
+// ended machines are kept).
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -105,6 +106,27 @@ export function generateName(program: string): string {
   return `${base}-${randomBytes(3).toString('hex')}`;
 }
 
+/** Event logs of ended machines kept in the directory (the newest; --event-log files are the user's). */
+const KEPT_EVENT_LOGS = 32;
+
+function pruneEventLogs(dir: string): void {
+  const running = new Set(listMachines().map((m) => m.name));
+  const ended = readdirSync(dir)
+    .filter((f) => f.endsWith('.events.jsonl') && !running.has(f.slice(0, -'.events.jsonl'.length)))
+    .map((f) => ({ path: join(dir, f), mtime: mtimeOf(join(dir, f)) }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const old of ended.slice(KEPT_EVENT_LOGS)) rmSync(old.path, { force: true });
+}
+
+/** 0 for a file another machine's pruning just removed. */
+function mtimeOf(path: string): number {
+  try {
+    return lstatSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 /** A registration: written when the monitor listens, removed when the machine ends. */
 export class Registration {
   readonly token = randomBytes(24).toString('base64url');
@@ -113,6 +135,7 @@ export class Registration {
   constructor(readonly name: string) {
     this.dir = ensureRuntimeDir();
     if (liveEntry(this.dir, name)) throw new RuntimeDirError(`a machine called ${name} is already running (see starling ps)`);
+    pruneEventLogs(this.dir);
   }
 
   get eventLog(): string {

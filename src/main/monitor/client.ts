@@ -56,8 +56,10 @@ export class MonitorClient {
     const found = findMachine(name);
     const ws = new WebSocket(`ws://127.0.0.1:${found.entry.port}/ws`, { maxPayload: 64 * 1024 * 1024 });
     await new Promise<void>((resolve, reject) => {
+      const unreachable = (why: string) => reject(new MonitorError(`cannot reach machine ${name}: ${why}`));
       ws.once('open', () => resolve());
-      ws.once('error', (e) => reject(new MonitorError(`cannot reach machine ${name}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
+      ws.once('error', (e) => unreachable((e as NodeJS.ErrnoException).code ?? e.message));
+      ws.once('close', () => unreachable('connection closed'));
     });
     ws.on('error', () => {});
     const client = new MonitorClient(ws, found.entry);

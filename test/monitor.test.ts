@@ -231,6 +231,8 @@ t.test('guest paths stay in the jail; errors are one line', async (tt) => {
   tt.same([ro.status, ro.stderr], [1, 'starling: cp: /ro/x: Read-only file system\n'], 'a read-only bind refuses');
   const missing = starling(['cp', join(dir, 'nope'), `${NAME}:/data/`]);
   tt.same([missing.status, missing.stderr], [1, `starling: cp: ${join(dir, 'nope')}: No such file or directory\n`], 'a missing host file');
+  const noParent = starling(['cp', `${NAME}:/etc/hostname`, join(dir, 'no', 'such', 'dir')]);
+  tt.same([noParent.status, noParent.stderr], [1, `starling: cp: ${join(dir, 'no', 'such', 'dir')}: No such file or directory\n`], 'a missing host directory');
   const relative = starling(['cp', `${NAME}:etc/hostname`, out]);
   tt.equal(relative.status, 2, 'a relative guest path is a usage error');
   const { token } = findMachine(NAME);
@@ -301,4 +303,13 @@ t.test('a stale entry of a machine that died is cleaned by ps; a second machine 
     starling(['stop', name]);
     await first.exited;
   }
+});
+
+t.test('starling stop: processes that ignore SIGTERM get SIGKILL after the grace period', async (tt) => {
+  const name = `grace-${process.pid}`;
+  const script = 'trap "" TERM; echo ready; while :; do sleep 1; done';
+  const m = await startMachine(name, ['--cpus', '1', '--', '/bin/sh', '-c', script]);
+  const stop = starling(['stop', name], { timeoutMs: 60_000 });
+  tt.equal(stop.status, 0, 'starling stop returns once the machine is gone');
+  tt.equal(await m.exited, 128 + 9, 'the shell, which ignores SIGTERM, died of SIGKILL');
 });

@@ -418,8 +418,13 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     this.startExecuting(c, t);
     // Other vCPUs raise this vCPU's preemption word when they give a thread back; clear what
     // was raised for returns already served, or the engine would stop before running anything.
-    Atomics.store(this.kernel.control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
-    if (this.cpus.some((d) => d.slot?.state === SlotState.RETURNED)) Atomics.store(this.kernel.control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 1);
+    // A host signal or monitor request that came since the loop looked must still stop it: a
+    // thread that never traps would otherwise keep them waiting.
+    const control = this.kernel.control;
+    Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
+    const waiting = this.cpus.some((d) => d.slot?.state === SlotState.RETURNED)
+      || Atomics.load(control, Control.HOST_SIGNALS) !== 0 || Atomics.load(control, Control.MONITOR_REQUEST) !== 0;
+    if (waiting) Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 1);
     const stop = engine.run();
     c.traps++;
     this.stopExecuting(c);

@@ -176,6 +176,14 @@ async function stop(args: string[]): Promise<number> {
 
 // ---- cp ----
 
+/** A host file system error (it has a code) as one line naming the host path. */
+function hostFailure(e: unknown, hostPath: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof err.code !== 'string') return e;
+  const reason = err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  return new CommandError(`${err.path ?? hostPath}: ${reason.charAt(0).toUpperCase()}${reason.slice(1)}`);
+}
+
 /** MACHINE:/path, or null for a host path. */
 function guestSpec(arg: string): { machine: string; path: string } | null {
   const colon = arg.indexOf(':');
@@ -228,20 +236,30 @@ async function copyFromGuest(machine: string, guestPath: string, hostPath: strin
         process.stderr.write(`starling: cp: skipped ${posix.join(guestPath, e.path)}: ${e.reason}\n`);
     }
   };
+  // Host-side failures (a missing parent directory, a full disk) end the copy: the first is kept and reported.
+  let hostError: Error | null = null;
+  const onHost = (c: MonitorClient, step: () => void) => {
+    if (hostError) return;
+    try {
+      step();
+    } catch (e) {
+      hostError = e as Error;
+      c.close();
+    }
+  };
   try {
     await withClient(machine, (c) => c.request({ type: 'copy-out', path: guestPath }, {
-      onStream: (m) => {
+      onStream: (m) => onHost(c, () => {
         if ('type' in m && m.type === 'entry') apply(m as unknown as CopyEntry);
-      },
-      onBinary: (bytes) => {
+      }),
+      onBinary: (bytes) => onHost(c, () => {
         if (fd !== null) writeSync(fd, bytes);
-      },
+      }),
     }).catch((e: Error) => {
-      throw new CommandError(`${guestPath}: ${e.message}`);
+      throw hostError ?? new CommandError(`${guestPath}: ${e.message}`);
     }));
   } catch (e) {
-    if (e instanceof Error && 'code' in e) throw new CommandError(`${hostPath}: ${e.message}`);
-    throw e;
+    throw hostFailure(e, hostPath);
   } finally {
     closeFile();
   }
@@ -278,7 +296,11 @@ async function copyToGuest(hostPath: string, machine: string, guestPath: string)
         closeSync(fd);
       }
     };
-    await send(hostPath, '');
+    try {
+      await send(hostPath, '');
+    } catch (e) {
+      throw hostFailure(e, hostPath);
+    }
     c.send({ id, type: 'end' });
     const error = await failed;
     if (error) throw new CommandError(`${guestPath}: ${error.message}`);

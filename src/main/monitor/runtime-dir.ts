@@ -3,7 +3,7 @@
 // user (anything else is refused, so another user cannot plant or read entries). Each machine
 // writes NAME.json (how to reach it) and NAME.token (the secret clients present, mode 0600);
 // its event log is NAME.events.jsonl unless --event-log says otherwise (the newest 32 logs of
-// ended machines are kept).
+// ended machines, and those younger than an hour, are kept).
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -106,8 +106,12 @@ export function generateName(program: string): string {
   return `${base}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Event logs of ended machines kept in the directory (the newest; --event-log files are the user's). */
+/**
+ * Event logs of ended machines kept in the directory: the newest 32, and any younger than an
+ * hour (a client may be about to read it). --event-log files are the user's.
+ */
 const KEPT_EVENT_LOGS = 32;
+const KEPT_EVENT_LOG_MS = 3600_000;
 
 function pruneEventLogs(dir: string): void {
   const running = new Set(listMachines().map((m) => m.name));
@@ -115,7 +119,8 @@ function pruneEventLogs(dir: string): void {
     .filter((f) => f.endsWith('.events.jsonl') && !running.has(f.slice(0, -'.events.jsonl'.length)))
     .map((f) => ({ path: join(dir, f), mtime: mtimeOf(join(dir, f)) }))
     .sort((a, b) => b.mtime - a.mtime);
-  for (const old of ended.slice(KEPT_EVENT_LOGS)) rmSync(old.path, { force: true });
+  const now = Date.now();
+  for (const old of ended.slice(KEPT_EVENT_LOGS)) if (now - old.mtime > KEPT_EVENT_LOG_MS) rmSync(old.path, { force: true });
 }
 
 /** 0 for a file another machine's pruning just removed. */

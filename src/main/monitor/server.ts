@@ -217,7 +217,8 @@ export class MonitorServer {
         if (ws.bufferedAmount > MAX_PAYLOAD) continue;
         send(ws, { id: s.id, type: 'update', ...statsBetween(s.last, snapshot, this.options.bootAt) });
         s.last = snapshot;
-        s.due = now + s.intervalMs;
+        // Due times advance by whole intervals, so sampling latency does not lower the rate.
+        s.due = Math.max((s.due || now) + s.intervalMs, now);
       }
     } catch {
       // The machine is shutting down: the server closes soon.

@@ -133,10 +133,19 @@ t.test('hello, machines, processes, stats, subscribe, unsubscribe', async (tt) =
 t.test('signal: stop and continue a process; errors for a missing pid and an unknown signal', async (tt) => {
   const c = await MonitorClient.connect(NAME);
   try {
+    // As on Linux, the signal takes effect when the process next runs: ask until it has.
+    const stateOf2 = async (want: string) => {
+      let state: string | undefined;
+      for (let i = 0; i < 200 && state !== want; i++) {
+        if (i) await new Promise((resolve) => setTimeout(resolve, 25));
+        state = (await c.request<{ processes: ProcessView[] }>({ type: 'processes' })).processes.find((p) => p.pid === 2)?.state;
+      }
+      return state;
+    };
     await c.request({ type: 'signal', pid: 2, signal: 'STOP' });
-    tt.equal((await c.request<{ processes: ProcessView[] }>({ type: 'processes' })).processes.find((p) => p.pid === 2)?.state, 'stopped', 'SIGSTOP stops it');
+    tt.equal(await stateOf2('stopped'), 'stopped', 'SIGSTOP stops it');
     await c.request({ type: 'signal', pid: 2, signal: 18 });
-    tt.equal((await c.request<{ processes: ProcessView[] }>({ type: 'processes' })).processes.find((p) => p.pid === 2)?.state, 'alive', 'SIGCONT resumes it');
+    tt.equal(await stateOf2('alive'), 'alive', 'SIGCONT resumes it');
     tt.match(await c.request({ type: 'signal', pid: 999, signal: 'TERM' }).then(() => '', (e: Error) => e.message), /No such process/, 'ESRCH');
     tt.match(await c.request({ type: 'signal', pid: 2, signal: 'NOPE' }).then(() => '', (e: Error) => e.message), /unknown signal/, 'bad signal');
   } finally {

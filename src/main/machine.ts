@@ -8,10 +8,8 @@ import { startTicker } from './ticker.js';
 import { ExecSlot, SLOT_BYTES } from '../shared-mem/exec-slot.js';
 import type { BootSpec } from '../cpu-worker/boot.js';
 import type { VcpuResult, VcpuTask } from '../cpu-worker/vcpu.js';
-import { KernelLink } from './monitor/kernel-link.js';
-import { MonitorServer } from './monitor/server.js';
-import { EventLog } from './monitor/event-log.js';
-import { generateName, Registration, RuntimeDirError } from './monitor/runtime-dir.js';
+import { MachineMonitor } from './monitor/machine-monitor.js';
+import { RuntimeDirError } from './monitor/runtime-dir.js';
 
 export interface MachineConfig {
   cpus: number;
@@ -98,9 +96,12 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   control[Control.MAX_PROCS] = config.maxProcs;
   const bootTimeMs = Number(process.hrtime.bigint()) / 1e6;
   const grace = new StopGrace();
-  let monitor: Monitor;
+  let monitor: MachineMonitor;
   try {
-    monitor = await startMonitor(config, control, bootTimeMs, grace);
+    monitor = new MachineMonitor({
+      ...config.monitor, program: Buffer.from(config.boot.program, 'latin1').toString('utf8'), cpus: config.cpus, control,
+      bootAt: bootTimeMs, stop: (signalAll) => grace.begin(signalAll),
+    });
   } catch (e) {
     if (e instanceof RuntimeDirError) return { error: e.message, exitCode: 125 };
     throw e;
@@ -125,11 +126,13 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     () => new Promise<never>(() => {}),
     (e: unknown) => ({ error: `vCPU ${i + 1} failed: ${e instanceof Error ? (process.env.STARLING_DEBUG ? e.stack : e.message) : String(e)}`, exitCode: 125 } as MachineOutcome),
   )));
+  // The endpoint starts while the machine boots; a --monitor port that cannot be had ends it.
+  const monitorFailure = monitor.listen().then(() => new Promise<never>(() => {}), (e: Error) => ({ error: e.message, exitCode: 125 } as MachineOutcome));
   const stopTicker = startTicker(control, config.cpus);
   const stopForwarding = forwardHostSignals(control, grace);
   let outcome: MachineOutcome = { error: 'the first vCPU returned no result', exitCode: 125 };
   try {
-    const result = await Promise.race([tasks[0], workerFailure]);
+    const result = await Promise.race([tasks[0], workerFailure, monitorFailure]);
     outcome = result ?? outcome;
   } finally {
     stopTicker();
@@ -143,46 +146,4 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     await monitor.close(outcome);
   }
   return outcome;
-}
-
-interface Monitor {
-  link: KernelLink;
-  close(outcome: MachineOutcome): Promise<void>;
-}
-
-/**
- * The machine's control endpoint (main/monitor/): registered under its name in the runtime
- * directory with a fresh token, its events logged as JSONL. `starling stop` is the grace
- * path above, applied to every guest process.
- */
-async function startMonitor(config: MachineConfig, control: Int32Array, bootAt: number, grace: StopGrace): Promise<Monitor> {
-  const program = Buffer.from(config.boot.program, 'latin1').toString('utf8');
-  const registration = new Registration(config.monitor.name ?? generateName(program));
-  const eventLog = new EventLog(config.monitor.eventLog ?? registration.eventLog);
-  const link = new KernelLink(control, (e) => eventLog.write(e));
-  const info = { name: registration.name, pid: process.pid, cpus: config.cpus, program, startedAt: Date.now() };
-  const signalAll = (sig: number) => void link.request({ op: 'signal', pid: 'all', sig }).catch(() => {});
-  let started: Awaited<ReturnType<typeof MonitorServer.start>>;
-  try {
-    started = await MonitorServer.start({ port: config.monitor.port ?? 0, token: registration.token, info, link, bootAt, stop: () => grace.begin(signalAll) });
-  } catch (e) {
-    eventLog.close();
-    link.close();
-    throw new RuntimeDirError(`--monitor: cannot listen on 127.0.0.1:${config.monitor.port}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  registration.publish({ ...info, port: started.port, eventLog: eventLog.path });
-  eventLog.write({ event: 'machine-start', name: info.name, pid: info.pid, cpus: info.cpus, program, port: started.port });
-  if (config.monitor.port !== null || process.stderr.isTTY) {
-    process.stderr.write(`starling: machine ${info.name}: monitor at http://127.0.0.1:${started.port}/?token=${registration.token}\n`);
-  }
-  return {
-    link,
-    async close(outcome) {
-      eventLog.write({ event: 'machine-exit', ...('status' in outcome ? { status: outcome.status } : { error: outcome.error }) });
-      registration.remove();
-      link.close();
-      await started.server.close();
-      eventLog.close();
-    },
-  };
 }

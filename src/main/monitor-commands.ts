@@ -4,21 +4,12 @@ import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, rea
 import { basename, join, normalize, posix } from 'node:path';
 import { MonitorClient, MonitorError } from './monitor/client.js';
 import { listMachines, NAME_PATTERN, RuntimeDirError } from './monitor/runtime-dir.js';
-import { signalNumber } from './monitor/server.js';
+import { signalNumber } from './monitor/protocol.js';
 import type { CopyEntry, ProcessView, Stats } from './monitor/protocol.js';
 import { UsageError } from './options.js';
 
 /** A failure of a monitor command: printed as one line, exit status 1. */
 export class CommandError extends Error {}
-
-export const MONITOR_HELP = `  ps [MACHINE]                           running machines; with MACHINE, its processes and threads
-  top [-n N] [MACHINE]                   live view of a machine's vCPUs and threads, every second
-                                         (-n: stop after N screens)
-  cp MACHINE:/PATH HOSTPATH              copy a file or directory out of a running machine
-  cp HOSTPATH MACHINE:/PATH              ... or into it
-  kill [-SIG] MACHINE PID                send a signal (default TERM) to a guest process
-  stop MACHINE                           SIGTERM to every guest process, SIGKILL after 5 s; the
-                                         machine then exits`;
 
 export async function monitorCommand(command: string, args: string[]): Promise<number> {
   try {
@@ -38,8 +29,6 @@ export async function monitorCommand(command: string, args: string[]): Promise<n
     throw e;
   }
 }
-
-export const isMonitorCommand = (c: string) => ['ps', 'top', 'cp', 'kill', 'stop'].includes(c);
 
 /** The machine a command names, or the only one running. */
 function machineArg(name: string | undefined): string {

@@ -2,6 +2,7 @@
 // binary frames for file contents. Every request carries an id; its reply carries the same id
 // and ok. A binary frame is the request's id (uint32, little-endian) followed by bytes.
 import type { ProcessSnapshot } from '../../cpu-worker/monitor-agent.js';
+import { constants as osConstants } from 'node:os';
 import type { MachineEntry } from './runtime-dir.js';
 
 export type ClientMessage =
@@ -85,4 +86,13 @@ export function binaryFrame(id: number, data: Uint8Array): Buffer {
   const head = Buffer.alloc(4);
   head.writeUInt32LE(id);
   return Buffer.concat([head, data]);
+}
+
+/** A signal as a number (15) or a name (TERM, SIGTERM); null for anything else. */
+export function signalNumber(signal: unknown): number | null {
+  if (typeof signal === 'number') return Number.isInteger(signal) && signal >= 0 && signal <= 64 ? signal : null;
+  if (typeof signal !== 'string') return null;
+  if (/^\d+$/.test(signal)) return signalNumber(Number(signal));
+  const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+  return (osConstants.signals as Record<string, number>)[name] ?? null;
 }

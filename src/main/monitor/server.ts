@@ -6,10 +6,10 @@
 // requests it makes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { constants as osConstants } from 'node:os';
-import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import type { Duplex } from 'node:stream';
+import type { WebSocketServer, WebSocket, RawData } from 'ws';
 import { AgentError, type KernelLink } from './kernel-link.js';
-import { binaryFrame, CLOSE, type ClientMessage, type CopyEntry, type MachineInfo, type ServerMessage } from './protocol.js';
+import { binaryFrame, CLOSE, signalNumber, type ClientMessage, type CopyEntry, type MachineInfo, type ServerMessage } from './protocol.js';
 import { statsBetween } from './stats.js';
 import { CopyIn, copyOut } from './transfer.js';
 import { listMachines } from './runtime-dir.js';
@@ -21,6 +21,8 @@ const HELLO_TIMEOUT_MS = 5000;
 /** Fastest update a subscriber may ask for, and the default (five a second). */
 const MIN_INTERVAL_MS = 100;
 const DEFAULT_INTERVAL_MS = 200;
+/** How long clients get to answer the close handshake when the machine ends. */
+const SHUTDOWN_GRACE_MS = 500;
 /** Largest message a client may send (a copy-in sends 1 MiB chunks). */
 const MAX_PAYLOAD = 16 * 1024 * 1024;
 
@@ -44,7 +46,8 @@ interface Subscription {
 
 export class MonitorServer {
   private readonly http: Server;
-  private readonly wss: WebSocketServer;
+  /** Created at the first WebSocket upgrade: the ws library costs start-up time a machine nobody watches need not pay. */
+  private wss: Promise<WebSocketServer> | null = null;
   private readonly subscriptions = new Map<WebSocket, Subscription>();
   private sampler: NodeJS.Timeout | null = null;
   private sampling = false;
@@ -53,8 +56,14 @@ export class MonitorServer {
 
   private constructor(private readonly options: MonitorOptions) {
     this.http = createServer((req, res) => this.page(req, res));
-    this.wss = new WebSocketServer({ server: this.http, path: '/ws', maxPayload: MAX_PAYLOAD });
-    this.wss.on('connection', (ws) => this.connection(ws));
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/ws') return void socket.destroy();
+    this.wss ??= import('ws').then(({ WebSocketServer }) => new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD }));
+    const wss = await this.wss;
+    wss.handleUpgrade(req, socket, head, (ws) => this.connection(ws));
   }
 
   /** Listens on 127.0.0.1:port (0: a free port); resolves with the port. */
@@ -71,8 +80,16 @@ export class MonitorServer {
 
   async close(): Promise<void> {
     if (this.sampler) clearInterval(this.sampler);
-    for (const ws of this.wss.clients) ws.close(CLOSE.SHUTDOWN, 'machine stopped');
-    this.wss.close();
+    const wss = await this.wss;
+    const clients = [...(wss?.clients ?? [])];
+    const closed = Promise.all(clients.map((ws) => new Promise((resolve) => ws.once('close', resolve))));
+    for (const ws of clients) ws.close(CLOSE.SHUTDOWN, 'machine stopped');
+    // A client that does not answer the close handshake must not hold the machine's exit up.
+    const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+    await Promise.race([closed, grace]);
+    for (const ws of clients) ws.terminate();
+    wss?.close();
+    this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 
@@ -159,9 +176,9 @@ export class MonitorServer {
         return this.options.stop();
       case 'copy-out':
         await copyOut(link, m.path, {
-          entry: (e: CopyEntry) => ws.readyState === WebSocket.OPEN && (send(ws, { id: m.id, type: 'entry', ...e }), true),
+          entry: (e: CopyEntry) => ws.readyState === ws.OPEN && (send(ws, { id: m.id, type: 'entry', ...e }), true),
           data: (bytes) => new Promise<boolean>((resolve) => {
-            if (ws.readyState !== WebSocket.OPEN) return resolve(false);
+            if (ws.readyState !== ws.OPEN) return resolve(false);
             ws.send(binaryFrame(m.id, bytes), { binary: true }, (err) => resolve(!err));
           }),
         });
@@ -212,7 +229,7 @@ export class MonitorServer {
     try {
       const snapshot = await this.options.link.request<KernelSnapshot>({ op: 'snapshot' });
       for (const [ws, s] of due) {
-        if (this.subscriptions.get(ws) !== s || ws.readyState !== WebSocket.OPEN) continue;
+        if (this.subscriptions.get(ws) !== s || ws.readyState !== ws.OPEN) continue;
         // A client that does not keep up gets no more until it has: updates never queue up.
         if (ws.bufferedAmount > MAX_PAYLOAD) continue;
         send(ws, { id: s.id, type: 'update', ...statsBetween(s.last, snapshot, this.options.bootAt) });
@@ -239,7 +256,7 @@ function parse(raw: RawData, isBinary: boolean): ClientMessage | null {
 }
 
 function send(ws: WebSocket, m: ServerMessage): void {
-  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
 }
 
 function fail(ws: WebSocket, id: number, e: unknown): void {
@@ -251,13 +268,4 @@ function fail(ws: WebSocket, id: number, e: unknown): void {
 function refuse(ws: WebSocket, code: number, id: number, error: string): void {
   send(ws, { id, ok: false, error });
   ws.close(code, error);
-}
-
-/** A signal as a number (15) or a name (TERM, SIGTERM); null for anything else. */
-export function signalNumber(signal: unknown): number | null {
-  if (typeof signal === 'number') return Number.isInteger(signal) && signal >= 0 && signal <= 64 ? signal : null;
-  if (typeof signal !== 'string') return null;
-  if (/^\d+$/.test(signal)) return signalNumber(Number(signal));
-  const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
-  return (osConstants.signals as Record<string, number>)[name] ?? null;
 }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ROOT, native } from './helpers.js';
+import { listMachines } from '../src/main/monitor/runtime-dir.js';
 
 export const EXTRA = join(ROOT, 'test', 'guest-extra');
 
@@ -25,7 +26,19 @@ export interface RunningMachine {
   exited: Promise<number | null>;
 }
 
-/** Starts `starling run --name NAME ARGS...` and resolves once its stdout has printed ready. */
+/** Asks cond every 20 ms until it holds (at most tries times); resolves with its last answer. */
+export async function waitFor(cond: () => boolean, tries = 1000): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (cond()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return cond();
+}
+
+/**
+ * Starts `starling run --name NAME ARGS...` and resolves once its stdout has printed ready and
+ * it is registered (the endpoint starts while the machine boots, so either may come first).
+ */
 export function startMachine(name: string, args: string[]): Promise<RunningMachine> {
   const child = spawn(process.execPath, [CLI, 'run', '--name', name, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
@@ -34,7 +47,8 @@ export function startMachine(name: string, args: string[]): Promise<RunningMachi
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      if (/^ready$/m.test(out)) resolve({ name, child, stdout: () => out, stderr: () => err, exited });
+      if (!/^ready$/m.test(out)) return;
+      void waitFor(() => listMachines().some((m) => m.name === name)).then(() => resolve({ name, child, stdout: () => out, stderr: () => err, exited }));
     });
     void exited.then((code) => reject(new Error(`machine ${name} exited (${code}) before ready: ${err.slice(0, 500)}`)));
   });

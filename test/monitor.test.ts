@@ -8,7 +8,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { ROOTFS, scratchDir, starling } from './helpers.js';
-import { buildMonitored, startMachine, type RunningMachine } from './monitor-helpers.js';
+import { buildMonitored, startMachine, waitFor, type RunningMachine } from './monitor-helpers.js';
 import { MonitorClient } from '../src/main/monitor/client.js';
 import { findMachine, runtimeDir } from '../src/main/monitor/runtime-dir.js';
 import type { ProcessView, Stats } from '../src/main/monitor/protocol.js';
@@ -321,4 +321,28 @@ t.test('starling stop: processes that ignore SIGTERM get SIGKILL after the grace
   const stop = starling(['stop', name], { timeoutMs: 60_000 });
   tt.equal(stop.status, 0, 'starling stop returns once the machine is gone');
   tt.equal(await m.exited, 128 + 9, 'the shell, which ignores SIGTERM, died of SIGKILL');
+});
+
+t.test('--monitor PORT: announced with its token; a port in use ends the machine with one line', async (tt) => {
+  const { createServer } = await import('node:net');
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as { port: number }).port;
+  try {
+    const taken = starling(['run', '--monitor', String(port), '--', '/bin/sleep', '30']);
+    tt.same([taken.status, taken.stderr], [125, `starling: --monitor: cannot listen on 127.0.0.1:${port}: EADDRINUSE\n`], 'exit 125, one line');
+  } finally {
+    holder.close();
+  }
+  const name = `announce-${process.pid}`;
+  const m = await startMachine(name, ['--cpus', '1', '--monitor', String(port), '--bind', `${bin}:/extra:ro`, '--', '/extra/monitored']);
+  const { token } = findMachine(name);
+  tt.equal(findMachine(name).entry.port, port, 'registered on that port');
+  const line = `starling: machine ${name}: monitor at http://127.0.0.1:${port}/?token=${token}\n`;
+  await waitFor(() => m.stderr().includes(line));
+  tt.equal(m.stderr(), line, 'the address is announced with the token');
+  const page = await fetch(`http://127.0.0.1:${port}/?token=${token}`);
+  tt.match(await page.text(), /<title>Starling monitor<\/title>/, 'the page is served there');
+  starling(['stop', name]);
+  await m.exited;
 });

@@ -247,6 +247,8 @@ async function copyFromGuest(machine: string, guestPath: string, hostPath: strin
     }).catch((e: Error) => {
       throw hostError ?? new CommandError(`${guestPath}: ${e.message}`);
     }));
+    // The reply may have arrived before the connection closed on a host failure.
+    if (hostError) throw hostError;
   } catch (e) {
     throw hostFailure(e, hostPath);
   } finally {

@@ -62,12 +62,21 @@ export class MachineMonitor {
     }
   }
 
+  /** Never holds the machine's exit up for long: the endpoint gets CLOSE_WAIT_MS to finish starting and to close. */
   async close(outcome: MachineOutcome): Promise<void> {
-    await this.listening?.catch(() => {});
+    await bounded(this.listening ?? Promise.resolve());
     this.eventLog.write({ event: 'machine-exit', ...('status' in outcome ? { status: outcome.status } : { error: outcome.error }) });
     this.registration.remove();
     this.link.close();
-    await this.server?.close();
+    await bounded(this.server?.close() ?? Promise.resolve());
     this.eventLog.close();
   }
+}
+
+const CLOSE_WAIT_MS = 2000;
+
+async function bounded(p: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+  clearTimeout(timer);
 }

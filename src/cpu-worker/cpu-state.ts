@@ -30,6 +30,9 @@ export class CpuState {
   switches = 0;
   lastTid = 0;
 
+  /** Since when this vCPU has had a real-time thread queued and none running (null: it has not). */
+  private rtStallSince: number | null = null;
+
   constructor(readonly cpu: number, readonly slot: ExecSlot | null, private readonly control: Int32Array) {}
 
   allows(t: Thread): boolean {
@@ -41,6 +44,16 @@ export class CpuState {
     let load = this.running && this.runningMm !== mm ? 1 : 0;
     for (const x of this.queue) if (x.mm !== mm) load++;
     return load;
+  }
+
+  /**
+   * Time spent waiting for the execution token for a real-time thread counts as that thread's
+   * running time: to the guest the thread held this CPU (the token only makes the CPU slower),
+   * so a normal thread queued behind it still gets its 5% (Linux's RT throttling).
+   */
+  noteRtStall(stalled: boolean, now: number): void {
+    if (this.rtStallSince !== null) this.throttle.charge(this.rtStallSince, now);
+    this.rtStallSince = stalled ? now : null;
   }
 
   /** Asks the engine executing there to stop at its next translation block. */

@@ -104,6 +104,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     const t = this.current!;
     this.countSyscall(this.cpus[KERNEL_CPU], t, frame.nr);
     const r = dispatch(this.table, t, frame.nr, frame.args);
+    this.wakeFdWaitersAfter(frame.nr);
     if (typeof r !== 'number') {
       if (r.kind === 'block') t.parkedNr = frame.nr;
       this.pending = r;
@@ -112,6 +113,15 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     // Leave the engine so that a reschedule happens, a signal is delivered, or another vCPU gets the address space, right away.
     if (this.rescheduleRequested || this.lendPending || hasDeliverable(t) || this.tokenWanted.has(t.mm)) t.engine!.stopFromHook();
     return r;
+  }
+
+  /**
+   * Threads parked on host fds are otherwise woken from the loop's poll; after a syscall that can
+   * make such an fd ready, poll at once, so that a woken higher-priority thread preempts its
+   * waker before the waker's syscall returns, as on Linux.
+   */
+  private wakeFdWaitersAfter(nr: number): void {
+    if (MAY_READY_FDS.has(nr) && [...this.blocked].some((t) => ['fd', 'fds'].includes(t.parked!.wait.kind))) this.collectWakeups(0);
   }
 
   regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean {
@@ -143,7 +153,10 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
       this.cpus[t.cpu].queue.remove(t);
       this.cpus[t.cpu].queue.add(t);
     }
-    for (const c of this.cpus) if (c.running && c.queue.topRank > rank(c.running)) this.preempt(c);
+    for (const c of this.cpus) {
+      if (c.running && c.queue.topRank > rank(c.running)) this.preempt(c);
+      else c.updateTick(this.wantsTick(c)); // a normal thread may now wait behind a FIFO one: it needs the tick for RT throttling
+    }
   }
 
   kill(t: Thread): void {
@@ -221,14 +234,25 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     return !line || line.length === 0 || line[0] === c.cpu;
   }
 
-  /** An idle vCPU takes a thread queued on a busy one, if its mask allows and no vCPU executes its address space. */
+  /**
+   * An idle vCPU takes a thread queued on a busy one, if its mask allows and no vCPU executes its
+   * address space. A real-time thread queued behind one of equal or higher priority moves here
+   * even when its address space executes elsewhere, and waits here for the token: Linux pushes
+   * real-time threads to a CPU where they can run rather than leave them behind a FIFO spinner.
+   */
   private steal(idle: CpuState): Thread | undefined {
     for (const c of this.cpus) {
-      if (c === idle || !c.running) continue;
-      const t = c.queue.takeNext(true, (x) => idle.allows(x) && !this.executing.has(x.mm) && !x.process.stopped);
+      if (c === idle) continue;
+      const t = c.running ? c.queue.takeNext(true, (x) => idle.allows(x) && !this.executing.has(x.mm) && !x.process.stopped) : undefined;
       if (t) {
         t.cpu = idle.cpu;
         return t;
+      }
+      const behind = (x: Thread) => (c.running !== null && rank(c.running) >= rank(x)) || c.queue.first !== x;
+      const stuck = c.queue.takeNext(true, (x) => rank(x) > 0 && idle.allows(x) && !x.process.stopped && behind(x));
+      if (stuck) {
+        stuck.cpu = idle.cpu;
+        idle.queue.add(stuck);
       }
     }
     return undefined;
@@ -245,7 +269,10 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
       if (still.length) this.tokenLine.set(mm, still);
       else this.tokenLine.delete(mm);
     }
+    const now = monotonicMs();
     for (const c of this.cpus) {
+      const top = c.queue.first;
+      c.noteRtStall(!c.running && top !== undefined && rank(top) > 0, now);
       if (c.running) continue;
       for (const t of c.queue) {
         if (!this.executing.has(t.mm)) continue;
@@ -445,6 +472,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     c.running = t;
     c.runningMm = t.mm;
     c.runningSince = monotonicMs();
+    c.noteRtStall(false, c.runningSince);
     this.executing.set(t.mm, c.cpu);
     const line = this.tokenLine.get(t.mm);
     if (line?.[0] === c.cpu) line.shift();
@@ -464,7 +492,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     const t = c.running!;
     if (this.executing.get(c.runningMm!) === c.cpu) this.executing.delete(c.runningMm!);
     const now = monotonicMs();
-    if (rank(t) > 0) c.throttle.charge(now - c.runningSince, now);
+    if (rank(t) > 0) c.throttle.charge(c.runningSince, now);
     c.busyMs += now - c.runningSince;
     t.cpuMs += now - c.runningSince;
     c.running = null;
@@ -552,6 +580,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     this.rescheduleRequested = false;
     this.countSyscall(this.cpus[t.cpu], t, nr);
     const r = dispatch(this.table, t, nr, args);
+    this.wakeFdWaitersAfter(nr);
     engine.setReg(Reg.RIP, next);
     if (typeof r !== 'number' && r.kind === 'block') t.parkedNr = nr;
     if (this.settle(t, engine, r)) this.switchOut(t, engine, this.rescheduleRequested ? 'back' : 'front');
@@ -793,6 +822,11 @@ const CLD_EXITED = 1, CLD_KILLED = 2, CLD_STOPPED = 5, CLD_CONTINUED = 6;
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, TRAP_BRKPT = 1, SI_KERNEL = 0x80;
 /** Syscalls Linux never restarts after a handler (they return EINTR, or ERESTART_RESTARTBLOCK/NOHAND). */
 const NOT_RESTARTABLE = new Set([7, 23, 34, 35, 128, 130, 230, 232, 270, 271, 281, 441]);
+/**
+ * Syscalls that can make a host fd another thread waits on ready: write, pwrite64, writev,
+ * close, sendfile, connect, sendto, sendmsg, shutdown, pwritev, sendmmsg, pwritev2.
+ */
+const MAY_READY_FDS = new Set([1, 18, 20, 3, 40, 42, 44, 46, 48, 296, 307, 328]);
 /** Where a syscall's six arguments are. */
 const SYSCALL_ARG_REGS = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
 

@@ -1,5 +1,6 @@
-// futex(2): wait queues (futex-table.ts) keyed as Linux keys them: a private mapping's word by
-// address space and address, a shared mapping's word by the pool byte that holds it.
+// futex(2): wait queues (futex-table.ts) keyed as Linux keys them: a private operation's word by
+// address space and address, a shared operation's word on a shared mapping by the pool byte
+// that holds it.
 import { E, Errno } from './errno.js';
 import { FutexWaiter } from './futex-table.js';
 import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
@@ -18,7 +19,10 @@ export function futexKey(t: Thread, addr: number, isPrivate: boolean): string {
   if (addr % 4 !== 0) throw new Errno(E.EINVAL);
   const v = t.mm.findVma(addr);
   if (!v) throw new Errno(E.EFAULT);
-  if (isPrivate || !v.shared) return `${t.mm.id}:${addr}`;
+  if (isPrivate) return `${t.mm.id}:${addr}`;
+  // A shared operation on a private mapping: Linux keys it by mm and address too, but marked
+  // (FUT_OFF_MMSHARED), so private operations on the same word never meet it.
+  if (!v.shared) return `${t.mm.id}:${addr}:shared`;
   return `pool:${t.mm.hostSpans(addr, 4, 'read')[0][0]}`;
 }
 

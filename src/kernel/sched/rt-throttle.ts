@@ -5,13 +5,14 @@ const PERIOD_MS = 1000;
 const RUNTIME_MS = 950;
 
 export class RtThrottle {
+  /** Start of the current period; periods follow each other without gaps, as Linux's timer does. */
   private periodStart = 0;
   private used = 0;
 
-  /** Accounts ms of real-time running ending at now. */
-  charge(ms: number, now: number): void {
+  /** Accounts real-time running from `from` to now (ms): only the part inside the current period counts. */
+  charge(from: number, now: number): void {
     this.roll(now);
-    this.used += ms;
+    this.used += now - Math.max(from, this.periodStart);
   }
 
   /** Whether real-time threads must leave the CPU to normal ones for the rest of the period. */
@@ -21,9 +22,8 @@ export class RtThrottle {
   }
 
   private roll(now: number): void {
-    if (now - this.periodStart >= PERIOD_MS) {
-      this.periodStart = now;
-      this.used = 0;
-    }
+    if (now - this.periodStart < PERIOD_MS) return;
+    this.periodStart += Math.floor((now - this.periodStart) / PERIOD_MS) * PERIOD_MS;
+    this.used = 0;
   }
 }

@@ -46,6 +46,11 @@ export class RunQueue {
     return this.threads.some((t) => rank(t) <= 0);
   }
 
+  /** The best waiting thread. */
+  get first(): Thread | undefined {
+    return this.threads[0];
+  }
+
   /** The rank of the best waiting thread, or -Infinity. */
   get topRank(): number {
     return this.threads.length ? rank(this.threads[0]) : -Infinity;

@@ -59,13 +59,13 @@ export function procRoot(ctx: ProcContext, t: Thread): SynthDir {
     (name) => {
       const pid = decimalName(name);
       const p = pid === null ? undefined : dir.get(pid);
-      return p ? processDir(ctx, p, t) : undefined;
+      return p ? processDir(ctx, p) : undefined;
     },
   );
   return unionDir(fixed, pids);
 }
 
-function processDir(ctx: ProcContext, p: Process, viewer: Thread): SynthDir {
+function processDir(ctx: ProcContext, p: Process): SynthDir {
   return staticDir({
     exe: () => link(() => p.exePath),
     cwd: () => link(() => p.fs.cwd),
@@ -75,8 +75,8 @@ function processDir(ctx: ProcContext, p: Process, viewer: Thread): SynthDir {
     comm: () => commFile(mainThread(p)),
     cmdline: () => file(() => p.cmdline.map((a) => `${a}\0`).join('')),
     environ: () => file(() => p.environ.map((e) => `${e}\0`).join(''), 0o400),
-    status: () => file(() => status(p, mainThread(p), viewer, ctx.cpus)),
-    stat: () => file(() => stat(p, mainThread(p), viewer)),
+    status: () => file(() => status(p, mainThread(p), ctx.cpus)),
+    stat: () => file(() => stat(p, mainThread(p))),
     statm: () => file(() => `${vmPages(p)} 0 0 0 0 0 0\n`),
     mounts: () => file(() => ctx.mountsText()),
     task: () => dynamicDir(
@@ -85,8 +85,8 @@ function processDir(ctx: ProcContext, p: Process, viewer: Thread): SynthDir {
         const th = [...p.threads].find((x) => String(x.tid) === name);
         return th && staticDir({
           comm: () => commFile(th),
-          stat: () => file(() => stat(p, th, viewer)),
-          status: () => file(() => status(p, th, viewer, ctx.cpus)),
+          stat: () => file(() => stat(p, th)),
+          status: () => file(() => status(p, th, ctx.cpus)),
         });
       },
     ),
@@ -132,15 +132,17 @@ function vmPages(p: Process): number {
   return bytes / PAGE_SIZE;
 }
 
-function stateOf(p: Process, th: Thread | undefined, viewer: Thread): string {
-  if (p.exitStatus !== null || !th) return 'Z';
-  return th === viewer ? 'R' : 'S';
+/** Linux's letters: R running or runnable, S parked in a syscall, T stopped by a signal, Z exited. */
+function stateOf(p: Process, th: Thread | undefined): string {
+  if (p.exitStatus !== null || !th || th.state === 'dead') return 'Z';
+  if (p.stopped) return 'T';
+  return th.state === 'blocked' ? 'S' : 'R';
 }
 
-const STATE_NAMES: Record<string, string> = { R: 'R (running)', S: 'S (sleeping)', Z: 'Z (zombie)' };
+const STATE_NAMES: Record<string, string> = { R: 'R (running)', S: 'S (sleeping)', T: 'T (stopped)', Z: 'Z (zombie)' };
 
-function status(p: Process, th: Thread | undefined, viewer: Thread, cpus: number): string {
-  const state = stateOf(p, th, viewer);
+function status(p: Process, th: Thread | undefined, cpus: number): string {
+  const state = stateOf(p, th);
   const sig = (n: bigint) => n.toString(16).padStart(16, '0');
   const affinity = th?.affinity ?? 2n ** BigInt(cpus) - 1n;
   const kb = (vmPages(p) * PAGE_SIZE) / 1024;
@@ -195,7 +197,7 @@ function priorityOf(th: Thread | undefined): number {
 }
 
 /** /proc/PID/stat in Linux's field order (man 5 proc); field 39 is the vCPU the thread last ran on. */
-function stat(p: Process, th: Thread | undefined, viewer: Thread): string {
+function stat(p: Process, th: Thread | undefined): string {
   let vsize = 0, startCode = 0, endCode = 0, startStack = 0;
   for (const v of p.mm.regions) {
     vsize += v.end - v.start;
@@ -204,7 +206,7 @@ function stat(p: Process, th: Thread | undefined, viewer: Thread): string {
   }
   const comm = (th?.name ?? '').replace(/\n/g, '?');
   const fields: Array<number | string> = [
-    th?.tid ?? p.pid, `(${comm})`, stateOf(p, th, viewer), p.ppid, p.pgid, p.sid,
+    th?.tid ?? p.pid, `(${comm})`, stateOf(p, th), p.ppid, p.pgid, p.sid,
     0, -1, 4194560, 0, 0, 0, 0, // tty_nr tpgid flags minflt cminflt majflt cmajflt
     0, 0, 0, 0, priorityOf(th), th?.nice ?? 0, p.threads.size, 0, 0, // utime stime cutime cstime priority nice num_threads itrealvalue starttime
     vsize, 0, '18446744073709551615', startCode, endCode, startStack, 0, 0, // vsize rss rsslim startcode endcode startstack kstkesp kstkeip

@@ -19,6 +19,7 @@ APT_PACKAGES=(
   ca-certificates   # the CA bundle copied into the rootfs
   openssl           # libssl3/libcrypto3 and openssl.cnf for the rootfs
   python3           # the pty driver of the interactive-shell test
+  chromium          # headless browser of the monitor page test (driven by playwright-core)
 )
 
 IF_NEEDED=0

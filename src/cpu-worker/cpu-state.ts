@@ -19,6 +19,16 @@ export class CpuState {
   readonly sentLayouts = new Map<number, number>();
   /** Address spaces this vCPU has engines for that no longer exist. */
   readonly retired: number[] = [];
+  /**
+   * What the monitor shows: ms spent executing guest code; syscalls of threads running here;
+   * traps (the engine left guest code: a syscall that could not be served inside the hook,
+   * a fault, a preemption); context switches (it started executing another thread than the last one).
+   */
+  busyMs = 0;
+  syscalls = 0;
+  traps = 0;
+  switches = 0;
+  lastTid = 0;
 
   /** Since when this vCPU has had a real-time thread queued and none running (null: it has not). */
   private rtStallSince: number | null = null;

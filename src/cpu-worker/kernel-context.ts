@@ -8,6 +8,7 @@ import type { Strace } from '../kernel/strace.js';
 import { addressOf } from '../kernel/host/libc.js';
 import { AddressSpace } from '../kernel/mm/address-space.js';
 import type { NetworkBridge } from '../netbridge/port-map.js';
+import type { EventSink } from '../kernel/events.js';
 
 /** The Kernel as vCPU 0, which holds every process's kernel state, sees it. */
 export class WorkerKernel implements Kernel {
@@ -26,8 +27,10 @@ export class WorkerKernel implements Kernel {
     readonly futexes: FutexTable,
     readonly scheduler: SchedulerPort,
     readonly network: NetworkBridge,
+    readonly events: EventSink,
   ) {
-    this.pool = new FramePool(memory, control);
+    const poolBytes = memory.maxByteLength;
+    this.pool = new FramePool(memory, control, (bytes) => events.emit({ event: 'pool-exhausted', bytes, poolBytes }));
     this.poolAddress = addressOf(memory);
     this.memBytes = memory.maxByteLength;
   }

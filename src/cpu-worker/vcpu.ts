@@ -30,6 +30,10 @@ import { bit, deliverPending, hasDeliverable, RestartDecision, returnFromSignal,
 import { EventWaiter } from './event-waiter.js';
 import { addressOf } from '../kernel/host/libc.js';
 import { networkBridge } from '../netbridge/port-map.js';
+import { MonitorAgent, type KernelView } from './monitor-agent.js';
+import type { MessagePort } from 'node:worker_threads';
+import { signalName } from '../kernel/strace.js';
+import type { EventSink } from '../kernel/events.js';
 
 export interface VcpuTask {
   cpu: number;
@@ -41,6 +45,8 @@ export interface VcpuTask {
   bootTimeMs: number;
   /** Present on the vCPU that starts the machine's first program. */
   boot: BootSpec | null;
+  /** vCPU 0's end of the monitor's channel (cpu-worker/monitor-agent.ts). */
+  monitor: MessagePort | null;
 }
 
 /** What a vCPU task resolves to: the first program's wait status, or null for the others. */
@@ -50,10 +56,14 @@ export type VcpuResult = { status: number } | { error: string; exitCode: number 
 /** The vCPU that holds the kernel state: it serves every trap, its own threads' and lent ones'. */
 const KERNEL_CPU = 0;
 
-class Vcpu implements SyscallSink, SchedulerPort {
+class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   private readonly table: SyscallTable;
   private readonly engines = new Map<AddressSpace, CpuBackend>();
-  private readonly cpus: CpuState[];
+  readonly cpus: CpuState[];
+  /** Syscalls made since boot, by number (the monitor shows them by name). */
+  readonly syscallCounts = new Float64Array(SYSCALL_COUNTS);
+  /** Answers the main thread's monitor; set once the kernel exists. */
+  monitor: MonitorAgent | null = null;
   private readonly blocked = new Set<Thread>();
   /** Runnable threads of stopped processes, held back until SIGCONT. */
   private readonly held = new Set<Thread>();
@@ -94,6 +104,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
 
   syscall(frame: SyscallFrame): number | null {
     const t = this.current!;
+    this.countSyscall(this.cpus[KERNEL_CPU], t, frame.nr);
     const r = dispatch(this.table, t, frame.nr, frame.args);
     this.wakeFdWaitersAfter(frame.nr);
     if (typeof r !== 'number') {
@@ -320,6 +331,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
     while (Atomics.load(control, Control.STATE) === MachineState.RUNNING) {
       if (untilPid !== null && this.ended.has(untilPid)) return;
       this.forwardHostSignals();
+      this.monitor?.serve();
       Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
       // Lend before sleeping: a thread queued for an idle vCPU must not wait for an event here.
       this.schedulePass();
@@ -440,16 +452,30 @@ class Vcpu implements SyscallSink, SchedulerPort {
     this.startExecuting(c, t);
     // Other vCPUs raise this vCPU's preemption word when they give a thread back; clear what
     // was raised for returns already served, or the engine would stop before running anything.
-    Atomics.store(this.kernel.control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
-    if (this.cpus.some((d) => d.slot?.state === SlotState.RETURNED)) Atomics.store(this.kernel.control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 1);
+    // A host signal or monitor request that came since the loop looked must still stop it: a
+    // thread that never traps would otherwise keep them waiting.
+    const control = this.kernel.control;
+    Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
+    const waiting = this.cpus.some((d) => d.slot?.state === SlotState.RETURNED)
+      || Atomics.load(control, Control.HOST_SIGNALS) !== 0 || Atomics.load(control, Control.MONITOR_REQUEST) !== 0;
+    if (waiting) Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 1);
     const stop = engine.run();
+    c.traps++;
     this.stopExecuting(c);
     Atomics.store(this.kernel.control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
     this.afterStop(t, engine, stop);
     this.retireIfReplaced(t, mm);
   }
 
+  private countSyscall(c: CpuState, t: Thread, nr: number): void {
+    c.syscalls++;
+    t.syscalls++;
+    if (nr >= 0 && nr < this.syscallCounts.length) this.syscallCounts[nr]++;
+  }
+
   private startExecuting(c: CpuState, t: Thread): void {
+    if (c.lastTid !== t.tid) c.switches++;
+    c.lastTid = t.tid;
     c.running = t;
     c.runningMm = t.mm;
     c.runningSince = monotonicMs();
@@ -475,6 +501,8 @@ class Vcpu implements SyscallSink, SchedulerPort {
     if (this.executing.get(c.runningMm!) === c.cpu) this.executing.delete(c.runningMm!);
     const now = monotonicMs();
     if (rank(t) > 0) c.throttle.charge(c.runningSince, now);
+    c.busyMs += now - c.runningSince;
+    t.cpuMs += now - c.runningSince;
     c.running = null;
     c.runningMm = null;
     Atomics.store(this.kernel.control, Control.TICK_WANTED_BASE + c.cpu, 0);
@@ -526,6 +554,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
   private serveReturn(c: CpuState): void {
     const t = c.running!;
     const mm = c.runningMm!;
+    c.traps++;
     this.stopExecuting(c);
     const slot = c.slot!;
     const stop = slot.stop();
@@ -557,6 +586,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
     const next = regs[Reg.RIP];
     engine.setReg(Reg.RIP, next - 2n);
     this.rescheduleRequested = false;
+    this.countSyscall(this.cpus[t.cpu], t, nr);
     const r = dispatch(this.table, t, nr, args);
     this.wakeFdWaitersAfter(nr);
     engine.setReg(Reg.RIP, next);
@@ -680,6 +710,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
 
   private fatalSignal(t: Thread, sig: number, what: string): void {
     if (process.env.STARLING_DEBUG) writeSync(2, `starling: pid ${t.process.pid}: ${what}\n`);
+    t.kernel.events.emit({ event: 'killed', pid: t.process.pid, tid: t.tid, signal: signalName(sig), reason: what });
     t.kernel.strace?.killed(t, sig);
     t.process.exitStatus = sig;
     this.exitThread(t);
@@ -699,7 +730,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
     const status = p.exitStatus ?? ((t.exitCode ?? 0) & 0xff) << 8;
     if (last && (status & 0x7f) === 0) t.kernel.strace?.exited(t, status >> 8);
     this.retireThread(t);
-    if (last) this.endProcess(p, status);
+    if (last) this.endProcess(p, status, t.name);
   }
 
   private retireThread(t: Thread): void {
@@ -710,7 +741,8 @@ class Vcpu implements SyscallSink, SchedulerPort {
     if (this.current === t) this.current = null;
   }
 
-  private endProcess(p: Process, status: number): void {
+  private endProcess(p: Process, status: number, comm: string): void {
+    p.comm = comm;
     p.exitStatus = status;
     this.retireAddressSpace(p.mm);
     p.files.closeAll();
@@ -727,6 +759,11 @@ class Vcpu implements SyscallSink, SchedulerPort {
     p.children.clear();
     this.residents.delete(p.pid);
     this.ended.set(p.pid, status);
+    const signo = status & 0x7f;
+    p.kernel.events.emit({
+      event: 'process-exit', pid: p.pid, comm, exe: p.exePath,
+      code: signo === 0 ? (status >> 8) & 0xff : null, signal: signo === 0 ? null : signalName(signo),
+    });
     const parent = p.parent;
     if (!parent) return;
     // A parent that ignores SIGCHLD (or sets SA_NOCLDWAIT) leaves no zombie behind.
@@ -774,14 +811,21 @@ class Vcpu implements SyscallSink, SchedulerPort {
   /** Registers a process that lives on this vCPU. */
   adopt(p: Process): void {
     this.residents.set(p.pid, p);
+    p.kernel.events.emit({ event: 'process-start', pid: p.pid, ppid: p.ppid, comm: [...p.threads][0]?.name ?? '' });
   }
 
   processes(): Iterable<Process> {
     return this.residents.values();
   }
+
+  process(pid: number): Process | undefined {
+    return this.residents.get(pid);
+  }
 }
 
 const INIT_PID = 1;
+/** Syscall numbers the monitor counts (x86-64 numbers stay below this). */
+const SYSCALL_COUNTS = 512;
 const CLD_EXITED = 1, CLD_KILLED = 2, CLD_STOPPED = 5, CLD_CONTINUED = 6;
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, TRAP_BRKPT = 1, SI_KERNEL = 0x80;
 /** Syscalls Linux never restarts after a handler (they return EINTR, or ERESTART_RESTARTBLOCK/NOHAND). */
@@ -811,6 +855,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
   const vfs = new Vfs(boot.rootfs, boot.binds, { cpus: task.cpus });
   let vcpu: Vcpu | null = null;
   const futexes = new FutexTable((t) => vcpu!.wake(t));
+  const events: EventSink = { emit: (e) => vcpu?.monitor?.emit(e) };
   const kernel = new WorkerKernel(task.cpus, task.memory, control, vfs, openStrace(boot.strace),
     task.bootTimeMs, futexes, {
       add: (t) => vcpu!.add(t), requestReschedule: () => vcpu!.requestReschedule(),
@@ -818,8 +863,9 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
       processes: () => vcpu!.processes(), continueProcess: (p) => vcpu!.continueProcess(p),
       interrupt: (t) => vcpu!.interrupt(t), affinityChanged: (t) => vcpu!.affinityChanged(t), quiesce: (mm) => vcpu!.quiesce(mm),
       timersChanged: () => vcpu!.timersChanged(),
-    }, networkBridge(boot.network));
+    }, networkBridge(boot.network), events);
   vcpu = new Vcpu(kernel, task.slots);
+  if (task.monitor) vcpu.monitor = new MonitorAgent(task.monitor, control, vcpu);
   vfs.setProcessDirectory(() => ({
     get: (pid) => [...vcpu!.processes()].find((p) => p.pid === pid),
     pids: () => [...vcpu!.processes()].map((p) => p.pid).sort((a, b) => a - b),

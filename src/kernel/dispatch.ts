@@ -34,6 +34,11 @@ export function dispatch(table: SyscallTable, t: Thread, nr: number, args: reado
   let result: SyscallResult;
   if (!entry) {
     t.kernel.warnOnce(`nosys:${nr}`, `unimplemented syscall ${SYSCALL_NAMES[nr] ?? nr} (${nr}): returning ENOSYS`);
+    // Once per process and number: a guest that retries in a loop does not flood the log.
+    if (!t.process.unknownSyscalls.has(nr)) {
+      t.process.unknownSyscalls.add(nr);
+      t.kernel.events.emit({ event: 'unknown-syscall', pid: t.process.pid, tid: t.tid, nr, name: SYSCALL_NAMES[nr] ?? String(nr) });
+    }
     result = -E.ENOSYS;
   } else {
     result = guard(t, entry.name, () => entry.handler(t, args));

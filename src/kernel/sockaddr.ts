@@ -8,7 +8,7 @@ import type { OpenFile } from './files.js';
 import { HostScratch, scratch } from './host/libc.js';
 import { int } from './syscall.js';
 import type { Thread } from './task.js';
-import { ABSTRACT_PREFIX, isLoopback } from '../netbridge/address-policy.js';
+import { ABSTRACT_PREFIX, inetEndpoint, isLoopback } from '../netbridge/address-policy.js';
 import { guestSideAddress, hostSideAddress } from './socket-ports.js';
 
 const AF_UNSPEC = 0, AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
@@ -47,7 +47,10 @@ function hostSockaddr(t: Thread, f: OpenFile, a: Uint8Array, destination: boolea
   if (family === AF_INET && a.length < 16) throw new Errno(E.EINVAL);
   if (family === AF_INET6 && a.length < 24) throw new Errno(E.EINVAL);
   if (family !== AF_INET && family !== AF_INET6) throw new Errno(E.EAFNOSUPPORT);
-  if (destination && !isLoopback(family, a)) throw new Errno(E.ENETUNREACH);
+  if (destination && !isLoopback(family, a)) {
+    t.kernel.events.emit({ event: 'refused', pid: t.process.pid, ...inetEndpoint(a), reason: 'outbound traffic reaches only loopback' });
+    throw new Errno(E.ENETUNREACH);
+  }
   return hostSideAddress(t, f, a);
 }
 

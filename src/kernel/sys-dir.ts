@@ -146,7 +146,12 @@ function sameMount(a: Mount, b: Mount): void {
 const umaskOf = (t: Thread) => t.process.fs.umask;
 
 function mkdirAt(t: Thread, dirfd: number, path: number, mode: number): number {
-  return atPath(t, dirfd, path, PARENT, (r) => {
+  return makeDirectory(t, int(dirfd), readPath(t, path), mode);
+}
+
+/** mkdirat with the path as a string: also how the monitor creates directories it copies in. */
+export function makeDirectory(t: Thread, dirfd: number, path: string, mode: number): number {
+  return t.kernel.vfs.lookup(t, dirfd, path, PARENT, (r) => {
     const e = hostEntry(r, 'create');
     const perm = uint(mode) & 0o1777 & ~umaskOf(t);
     check(hostSyscall(HostNr.mkdirat, e.dirFd, nameArg(e.name, r), perm));
@@ -224,9 +229,13 @@ const link: SyscallHandler = (t, [oldPath, newPath]) => linkAt(t, AT.FDCWD, oldP
 const linkat: SyscallHandler = (t, [oldDirfd, oldPath, newDirfd, newPath, flags]) => linkAt(t, oldDirfd, oldPath, newDirfd, newPath, flags);
 
 function symlinkAt(t: Thread, targetAddr: number, dirfd: number, path: number): number {
-  const target = readPath(t, targetAddr);
+  return makeSymlink(t, readPath(t, targetAddr), int(dirfd), readPath(t, path));
+}
+
+/** symlinkat with strings: also how the monitor creates symlinks it copies in. */
+export function makeSymlink(t: Thread, target: string, dirfd: number, path: string): number {
   if (target === '') throw new Errno(E.ENOENT);
-  return atPath(t, dirfd, path, PARENT, (r) => {
+  return t.kernel.vfs.lookup(t, dirfd, path, PARENT, (r) => {
     const e = hostEntry(r, 'create');
     return hostSyscall(HostNr.symlinkat, scratch.cString(HostScratch.PATH_B, target), e.dirFd, nameArg(e.name, r));
   });

@@ -14,6 +14,7 @@ import { confineToLoopback, explainBindRefusal, leavesLoopback } from './socket-
 import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import { monotonicMs, readTimespec, writeTimespec } from './sys-time.js';
 import type { Thread } from './task.js';
+import { inetEndpoint } from '../netbridge/address-policy.js';
 
 const NR = {
   socket: 41, connect: 42, accept: 43, sendto: 44, recvfrom: 45, sendmsg: 46, recvmsg: 47, shutdown: 48,
@@ -72,7 +73,24 @@ const bind: SyscallHandler = (t, [fd, addrP, len]) => {
   return r;
 };
 
-const listen: SyscallHandler = (t, [fd, backlog]) => hostSyscall(NR.listen, socketFile(t, fd).hostFd, int(backlog));
+const listen: SyscallHandler = (t, [fd, backlog]) => {
+  const f = socketFile(t, fd);
+  const r = hostSyscall(NR.listen, f.hostFd, int(backlog));
+  if (r === 0) t.kernel.events.emit({ event: 'listen', pid: t.process.pid, ...listeningOn(f) });
+  return r;
+};
+
+/** Where a listening socket listens, as the event log names it: the host's view (a published port's host port). */
+function listeningOn(f: OpenFile): { address: string; port: number } {
+  const buf = scratch.bounce(SOCKADDR_MAX + 8);
+  const dv = new DataView(buf.view.buffer, buf.view.byteOffset, SOCKADDR_MAX + 8);
+  dv.setUint32(SOCKADDR_MAX, SOCKADDR_MAX, true);
+  if (hostSyscall(NR.getsockname, f.hostFd, buf.address, buf.address + SOCKADDR_MAX) < 0) return { address: '?', port: 0 };
+  const a = buf.view.slice(0, Math.min(dv.getUint32(SOCKADDR_MAX, true), SOCKADDR_MAX));
+  const family = a[0] | (a[1] << 8);
+  if (family === AF_INET || family === AF_INET6) return inetEndpoint(a);
+  return { address: f.socketPath ?? 'unix', port: 0 };
+}
 
 function acceptOn(t: Thread, fd: number, addrP: number, lenP: number, flags: number): SyscallResult {
   if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);

@@ -8,6 +8,7 @@ import type { FutexTable } from './futex-table.js';
 import type { Block } from './syscall.js';
 import type { SigInfo } from './signals.js';
 import type { NetworkBridge } from '../netbridge/port-map.js';
+import type { EventSink } from './events.js';
 
 /** A guest signal disposition as rt_sigaction stores it (delivery comes with the signals work). */
 export interface SigAction {
@@ -39,6 +40,8 @@ export interface Kernel {
   readonly network: NetworkBridge;
   /** This vCPU's scheduler, as syscalls see it. */
   readonly scheduler: SchedulerPort;
+  /** The machine's event log. */
+  readonly events: EventSink;
   /** Prints a one-line warning to the host's stderr once per key. */
   warnOnce(key: string, message: string): void;
   allocateId(): number;
@@ -117,6 +120,10 @@ export class Process {
   sid: number;
   /** PR_SET_DUMPABLE. */
   dumpable = 1;
+  /** The name of its last thread, once the process has ended (a zombie's comm). */
+  comm = '';
+  /** Syscall numbers without a handler that this process has called (each is logged once). */
+  readonly unknownSyscalls = new Set<number>();
 
   /** Forgets an ended child for good: it no longer counts against --max-procs. */
   reap(child: Process): void {
@@ -190,6 +197,9 @@ export class Thread {
   rseqCpu = -1;
   /** comm: 15 bytes at most (PR_SET_NAME). */
   name: string;
+  /** Milliseconds spent executing guest code, and syscalls made: what the monitor shows. */
+  cpuMs = 0;
+  syscalls = 0;
 
   constructor(readonly tid: number, readonly process: Process, name: string) {
     this.name = name.slice(0, 15);

@@ -6,6 +6,7 @@ import { DEFAULT_ROOTFS, parseRunArgs, RUN_HELP, UsageError } from './options.js
 import { installRelease } from './rtsp-push.js';
 import { runMachine } from './machine.js';
 import { parseVerifyArgs, verifyRecording, VerifyError } from './verify-recording.js';
+import { isMonitorCommand, MONITOR_HELP } from './monitor/commands-help.js';
 
 const HELP = `Usage: starling COMMAND [OPTIONS]
 
@@ -21,6 +22,7 @@ Commands:
                                          check an HLS recording (e.g. MediaServer's hls.m3u8)
                                          frame by frame against the source video (host ffmpeg);
                                          exit 0 when every frame is present and identical, 1 if not
+${MONITOR_HELP}
 
 Run 'starling run --help' for the options of run.`;
 
@@ -39,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'rootfs') return rootfsCommand(rest);
   if (command === 'verify-recording') return verifyCommand(rest);
   if (command === 'bench') return benchCommand(rest);
+  // Loaded only when used: the client brings in the ws library, which `run` need not wait for.
+  if (isMonitorCommand(command)) return (await import('./monitor-commands.js')).monitorCommand(command, rest);
   if (command !== 'run') throw new UsageError(`unknown command '${command}' (see starling --help)`);
   if (rest[0] === '-h' || rest[0] === '--help') {
     process.stdout.write(RUN_HELP + '\n');

@@ -8,6 +8,8 @@ import { startTicker } from './ticker.js';
 import { ExecSlot, SLOT_BYTES } from '../shared-mem/exec-slot.js';
 import type { BootSpec } from '../cpu-worker/boot.js';
 import type { VcpuResult, VcpuTask } from '../cpu-worker/vcpu.js';
+import { MachineMonitor } from './monitor/machine-monitor.js';
+import { RuntimeDirError } from './monitor/runtime-dir.js';
 
 export interface MachineConfig {
   cpus: number;
@@ -15,6 +17,14 @@ export interface MachineConfig {
   /** Most processes alive at once (fork beyond it gives EAGAIN). */
   maxProcs: number;
   boot: BootSpec;
+  monitor: {
+    /** The machine's name in the runtime directory (null: generated from the program's). */
+    name: string | null;
+    /** The monitor's port on 127.0.0.1 (null: a free one, not announced unless stderr is a terminal). */
+    port: number | null;
+    /** The event log's path (null: NAME.events.jsonl in the runtime directory). */
+    eventLog: string | null;
+  };
 }
 
 export type MachineOutcome = { status: number } | { error: string; exitCode: number };
@@ -27,12 +37,32 @@ const FORCE_WINDOW_MS = 2000;
 const STOP_GRACE_MS = 5000;
 
 /**
+ * A container's stop: the signal (SIGTERM, or the host's SIGHUP) now, SIGKILL once the grace
+ * period is over. Host SIGTERM and SIGHUP stop the first process this way, `starling stop`
+ * every process; the first stop starts the one grace period, and its send delivers the SIGKILL.
+ */
+class StopGrace {
+  private timer: NodeJS.Timeout | null = null;
+
+  begin(send: (sig: number) => void, sig: number = osConstants.signals.SIGTERM): void {
+    if (!this.timer) {
+      this.timer = setTimeout(() => send(osConstants.signals.SIGKILL), STOP_GRACE_MS);
+      this.timer.unref();
+    }
+    send(sig);
+  }
+
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+/**
  * Forwards host signals to the guest: vCPU 0, where the first process lives, picks them up
  * (its engine is asked to stop so it does so at once) and sends them to that process's group.
  */
-function forwardHostSignals(control: Int32Array): () => void {
+function forwardHostSignals(control: Int32Array, grace: StopGrace): () => void {
   let interrupts: number[] = [];
-  let grace: NodeJS.Timeout | null = null;
   const send = (sig: number) => {
     Atomics.or(control, Control.HOST_SIGNALS, 1 << (sig - 1));
     Atomics.store(control, Control.PREEMPT_REQUEST_BASE, 1);
@@ -45,19 +75,13 @@ function forwardHostSignals(control: Int32Array): () => void {
         interrupts = [...interrupts.filter((t) => now - t < FORCE_WINDOW_MS), now];
         if (interrupts.length >= 3) process.exit(130);
       }
-      if ((name === 'SIGTERM' || name === 'SIGHUP') && !grace) {
-        grace = setTimeout(() => send(osConstants.signals.SIGKILL), STOP_GRACE_MS);
-        grace.unref();
-      }
-      send(osConstants.signals[name]);
+      if (name === 'SIGTERM' || name === 'SIGHUP') grace.begin(send, osConstants.signals[name]);
+      else send(osConstants.signals[name]);
     };
     process.on(name, handler);
     return [name, handler] as const;
   });
-  return () => {
-    if (grace) clearTimeout(grace);
-    handlers.forEach(([name, handler]) => process.off(name, handler));
-  };
+  return () => handlers.forEach(([name, handler]) => process.off(name, handler));
 }
 
 const VCPU_WORKER = fileURLToPath(new URL('../cpu-worker/vcpu.js', import.meta.url));
@@ -70,6 +94,18 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   control[Control.NEXT_ID] = 1;
   control[Control.PROCESS_COUNT] = 1; // the first process
   control[Control.MAX_PROCS] = config.maxProcs;
+  const bootTimeMs = Number(process.hrtime.bigint()) / 1e6;
+  const grace = new StopGrace();
+  let monitor: MachineMonitor;
+  try {
+    monitor = new MachineMonitor({
+      ...config.monitor, program: Buffer.from(config.boot.program, 'latin1').toString('utf8'), cpus: config.cpus, control,
+      bootAt: bootTimeMs, stop: (signalAll) => grace.begin(signalAll),
+    });
+  } catch (e) {
+    if (e instanceof RuntimeDirError) return { error: e.message, exitCode: 125 };
+    throw e;
+  }
   const pool = new Piscina({
     filename: VCPU_WORKER,
     minThreads: config.cpus,
@@ -78,32 +114,36 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     idleTimeout: Infinity,
     maxQueue: config.cpus,
   });
-  const bootTimeMs = Number(process.hrtime.bigint()) / 1e6;
   const slots = new SharedArrayBuffer(SLOT_BYTES * config.cpus);
   const tasks: Array<Promise<VcpuResult>> = [];
   for (let cpu = 0; cpu < config.cpus; cpu++) {
-    const task: VcpuTask = { cpu, cpus: config.cpus, memory, control: controlBuffer, slots, bootTimeMs, boot: cpu === 0 ? config.boot : null };
-    tasks.push(pool.run(task));
+    const port = cpu === 0 ? monitor.link.agentPort : null;
+    const task: VcpuTask = { cpu, cpus: config.cpus, memory, control: controlBuffer, slots, bootTimeMs, boot: cpu === 0 ? config.boot : null, monitor: port };
+    tasks.push(pool.run(task, { transferList: port ? [port] : [] }));
   }
   // A vCPU worker that dies leaves threads lent to it stranded: the machine cannot go on.
   const workerFailure = Promise.race(tasks.slice(1).map((task, i) => task.then(
     () => new Promise<never>(() => {}),
     (e: unknown) => ({ error: `vCPU ${i + 1} failed: ${e instanceof Error ? (process.env.STARLING_DEBUG ? e.stack : e.message) : String(e)}`, exitCode: 125 } as MachineOutcome),
   )));
+  // The endpoint starts while the machine boots; a --monitor port that cannot be had ends it.
+  const monitorFailure = monitor.listen().then(() => new Promise<never>(() => {}), (e: Error) => ({ error: e.message, exitCode: 125 } as MachineOutcome));
   const stopTicker = startTicker(control, config.cpus);
-  const stopForwarding = forwardHostSignals(control);
-  let outcome: MachineOutcome;
+  const stopForwarding = forwardHostSignals(control, grace);
+  let outcome: MachineOutcome = { error: 'the first vCPU returned no result', exitCode: 125 };
   try {
-    const result = await Promise.race([tasks[0], workerFailure]);
-    outcome = result ?? { error: 'the first vCPU returned no result', exitCode: 125 };
+    const result = await Promise.race([tasks[0], workerFailure, monitorFailure]);
+    outcome = result ?? outcome;
   } finally {
     stopTicker();
     stopForwarding();
+    grace.cancel();
     Atomics.store(control, Control.STATE, MachineState.SHUTTING_DOWN);
     ringDoorbell(control, 0);
     for (let cpu = 1; cpu < config.cpus; cpu++) new ExecSlot(slots, cpu).wake();
     await Promise.allSettled(tasks);
     await pool.destroy();
+    await monitor.close(outcome);
   }
   return outcome;
 }

@@ -8,6 +8,7 @@ import { MAX_CPUS, MAX_POOL_BYTES } from '../shared-mem/layout.js';
 import type { MachineConfig } from './machine.js';
 import { hostPathToBytes } from '../kernel/host/libc.js';
 import type { PublishedPort, Transport } from '../netbridge/port-map.js';
+import { NAME_PATTERN } from './monitor/runtime-dir.js';
 
 export class UsageError extends Error {}
 
@@ -41,6 +42,13 @@ Options:
   --listen-all           guest listeners take connections on every host interface (default:
                          from the host's loopback only)
   --strace[=FILE]        write one line per syscall, as strace -f does, to stderr or FILE
+  --name NAME            the machine's name for starling ps/top/cp/kill/stop (default: the
+                         program's name and a random suffix)
+  --monitor PORT         serve the monitor (web page and protocol, docs/MONITOR.md) on
+                         127.0.0.1:PORT and print its address (default: a free port, printed
+                         only when stderr is a terminal)
+  --event-log FILE       write the machine's event log (JSONL) to FILE (default:
+                         NAME.events.jsonl in the runtime directory)
   -h, --help             show this help
 
 Exit status: the guest's; 2 for a usage error, 125 when the machine cannot start, 126 when
@@ -60,6 +68,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
   let cwd = '/';
   let maxProcs = DEFAULT_MAX_PROCS;
   let strace: { file: string | null } | null = null;
+  const monitor: MachineConfig['monitor'] = { name: null, port: null, eventLog: null };
   const binds: MachineConfig['boot']['binds'] = [];
   const publish: PublishedPort[] = [];
   let listenAll = false;
@@ -125,6 +134,19 @@ export function parseRunArgs(argv: string[]): MachineConfig {
       case '--strace':
         strace = { file: inline ? resolve(inline) : null };
         break;
+      case '--name':
+        monitor.name = value(name, inline);
+        if (!NAME_PATTERN.test(monitor.name)) throw new UsageError(`--name: '${monitor.name}' is not a name (letters, digits, _ . -; at most 63)`);
+        break;
+      case '--monitor': {
+        const v = value(name, inline);
+        monitor.port = Number(v);
+        if (!/^\d+$/.test(v) || monitor.port < 1 || monitor.port > 65535) throw new UsageError(`--monitor: '${v}' is not a port number`);
+        break;
+      }
+      case '--event-log':
+        monitor.eventLog = resolve(value(name, inline));
+        break;
       default:
         throw new UsageError(`unknown option '${arg}' (see starling run --help)`);
     }
@@ -140,6 +162,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
     cpus,
     memBytes,
     maxProcs,
+    monitor,
     boot: { rootfs, binds, cwd: posix.normalize(hostPathToBytes(cwd)), program, args, env: env.map(hostPathToBytes), strace, network: { publish, listenAll } },
   };
 }

@@ -17,3 +17,13 @@ export function isLoopback(family: number, addr: Uint8Array): boolean {
   if (mapped) return a[12] === 127;
   return a.subarray(0, 15).every((b) => b === 0) && a[15] === 1;
 }
+
+/** An AF_INET or AF_INET6 sockaddr as text, for the event log: its address and port. */
+export function inetEndpoint(a: Uint8Array): { address: string; port: number } {
+  const family = a[0] | (a[1] << 8);
+  const port = (a[2] << 8) | a[3];
+  if (family === AF_INET) return { address: [...a.subarray(4, 8)].join('.'), port };
+  const groups = [];
+  for (let i = 8; i < 24; i += 2) groups.push(((a[i] << 8) | a[i + 1]).toString(16));
+  return { address: groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::'), port };
+}

@@ -16,14 +16,27 @@ export class FramePool {
   readonly frameCount: number;
   /** Where the next search starts (a hint; any value is correct). */
   private nextFit = 0;
+  /** Set by a failed allocation, cleared by the next one that succeeds: onExhausted hears of each run of failures once. */
+  private exhausted = false;
 
-  constructor(readonly memory: SharedArrayBuffer, private readonly control: Int32Array) {
+  constructor(
+    readonly memory: SharedArrayBuffer,
+    private readonly control: Int32Array,
+    private readonly onExhausted: (bytes: number) => void = () => {},
+  ) {
     this.lock = new SpinLock(control, Control.POOL_LOCK);
     this.frameCount = Math.floor(memory.maxByteLength / CHUNK_SIZE);
   }
 
   /** Byte offset of count contiguous free frames, or -1 when the pool has no such run. */
   allocateRun(count: number): number {
+    const offset = this.takeRun(count);
+    if (offset < 0 && !this.exhausted) this.onExhausted(count * CHUNK_SIZE);
+    this.exhausted = offset < 0;
+    return offset;
+  }
+
+  private takeRun(count: number): number {
     return this.lock.with(() => {
       const start = this.findRun(this.nextFit, count) ?? this.findRun(0, count);
       if (start === undefined) return -1;

@@ -31,6 +31,8 @@ export const Control = {
   /** Processes alive (zombies included), and the most --max-procs allows. atomic; MAX_PROCS written once at boot. */
   PROCESS_COUNT: 5,
   MAX_PROCS: 6,
+  /** 1 once the main thread's monitor has posted requests on vCPU 0's port (main/monitor/kernel-link.ts); vCPU 0 exchanges it to 0 and serves them. atomic. */
+  MONITOR_REQUEST: 7,
   /** Per vCPU: the host eventfd its run loop waits on besides guest fds (written to wake it); only vCPU 0 has one. Written once by the vCPU. atomic. */
   DOORBELL_FD_BASE: 64,
   /** Per vCPU: 1 asks its running engine to stop at the next translation block (set by the ticker, cleared by cpu-worker/native/preempt.c). atomic. */

@@ -2,11 +2,11 @@
 // that ignores SIGTERM gets SIGKILL after the grace period, as a container's stop does.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { CLI } from './helpers.js';
+import { CLI, cliArgs } from './helpers.js';
 
 /** Starts a guest shell script, sends sig to starling after 1.5 s; resolves with its exit status and how long that took. */
 function stopWith(script: string, sig: NodeJS.Signals): Promise<{ status: number | null; seconds: number }> {
-  const child = spawn(process.execPath, [CLI, 'run', '--', '/bin/sh', '-c', script], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, ...cliArgs(['run', '--', '/bin/sh', '-c', script])], { stdio: 'ignore' });
   let sentAt = 0;
   const timer = setTimeout(() => {
     sentAt = Date.now();

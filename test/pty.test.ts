@@ -3,7 +3,7 @@
 // with status 0.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { CLI } from './helpers.js';
+import { CLI, cliArgs } from './helpers.js';
 
 // Runs ARGV on a new pty, waits for each prompt, sends one command line per prompt and prints
 // JSON: the text before the first prompt, each command's reply up to the next prompt, and the
@@ -58,7 +58,7 @@ const python = spawnSync('python3', ['-c', 'import pty'], { encoding: 'utf8' });
 
 t.test('job control in an interactive shell on a pty', { skip: python.status === 0 ? false : 'python3 with its pty module is not installed' }, (tt) => {
   const commands = ['sleep 30 &', 'jobs', 'kill %1', 'jobs', 'echo done-$((6*7))', 'exit'];
-  const r = spawnSync('python3', ['-c', DRIVER, JSON.stringify([process.execPath, CLI, 'run', '--', '/bin/sh', '-i']), JSON.stringify(commands)],
+  const r = spawnSync('python3', ['-c', DRIVER, JSON.stringify([process.execPath, CLI, ...cliArgs(['run', '--', '/bin/sh', '-i'])]), JSON.stringify(commands)],
     { encoding: 'utf8', timeout: 180_000 });
   tt.equal(r.status, 0, `the driver saw every prompt (stderr: ${r.stderr.slice(-500)})`);
   const session = JSON.parse(r.stdout || '{"replies": []}') as { banner: string; replies: string[]; status?: number };

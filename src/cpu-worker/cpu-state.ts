@@ -6,6 +6,7 @@ import { RunQueue, rank, Policy } from '../kernel/sched/run-queue.js';
 import { RtThrottle } from '../kernel/sched/rt-throttle.js';
 import type { ExecSlot } from '../shared-mem/exec-slot.js';
 import { Control } from '../shared-mem/layout.js';
+import { requestPreempt } from '../shared-mem/preempt.js';
 
 export class CpuState {
   readonly queue = new RunQueue();
@@ -35,7 +36,7 @@ export class CpuState {
 
   /** Asks the engine executing there to stop at its next translation block. */
   preempt(): void {
-    Atomics.store(this.control, Control.PREEMPT_REQUEST_BASE + this.cpu, 1);
+    requestPreempt(this.control, this.cpu);
   }
 
   /**

@@ -4,7 +4,8 @@
 import { writeSync, openSync } from 'node:fs';
 import { Control, MachineState } from '../shared-mem/layout.js';
 import { Reg, REG_COUNT, type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink } from './backend.js';
-import { UnicornBackend } from './unicorn-backend.js';
+import { engineFactory, type EngineFactory } from './engines.js';
+import type { KvmTask } from './kvm/kvm-vcpu.js';
 import { WorkerKernel } from './kernel-context.js';
 import { buildSyscallTable } from '../kernel/table.js';
 import { dispatch, resume, type SyscallTable } from '../kernel/dispatch.js';
@@ -27,7 +28,6 @@ import { monotonicMs } from '../kernel/sys-time.js';
 import { bootFailure, type BootSpec } from './boot.js';
 import { bit, deliverPending, hasDeliverable, RestartDecision, returnFromSignal, SA, sendSignal, SIG, SIG_IGN, type SigInfo } from '../kernel/signals.js';
 import { EventWaiter } from './event-waiter.js';
-import { addressOf } from '../kernel/host/libc.js';
 
 export interface VcpuTask {
   cpu: number;
@@ -39,6 +39,8 @@ export interface VcpuTask {
   bootTimeMs: number;
   /** Present on the vCPU that starts the machine's first program. */
   boot: BootSpec | null;
+  /** The machine's KVM VM with --accel kvm; null for Unicorn. */
+  kvm: KvmTask | null;
 }
 
 /** What a vCPU task resolves to: the first program's wait status, or null for the others. */
@@ -56,8 +58,6 @@ class Vcpu implements SyscallSink, SchedulerPort {
   /** Runnable threads of stopped processes, held back until SIGCONT. */
   private readonly held = new Set<Thread>();
   private readonly waiter: EventWaiter;
-  /** Host address of this vCPU's preemption request word, for its engines' block hook. */
-  private readonly preemptRequest: number;
   /** The thread whose registers are on this vCPU's engine: executing here, or having a trap served. */
   private current: Thread | null = null;
   private pending: Block | Leave | null = null;
@@ -81,10 +81,9 @@ class Vcpu implements SyscallSink, SchedulerPort {
   /** Every process of the machine, by pid. */
   private readonly residents = new Map<number, Process>();
 
-  constructor(readonly kernel: WorkerKernel, slots: SharedArrayBuffer) {
+  constructor(readonly kernel: WorkerKernel, slots: SharedArrayBuffer, private readonly engineKind: EngineFactory) {
     this.table = buildSyscallTable();
     this.waiter = new EventWaiter(kernel.control, KERNEL_CPU);
-    this.preemptRequest = addressOf(kernel.control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + KERNEL_CPU);
     this.cpus = Array.from({ length: kernel.cpus }, (_, cpu) => new CpuState(cpu, cpu === KERNEL_CPU ? null : new ExecSlot(slots, cpu), kernel.control));
   }
 
@@ -251,7 +250,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
   private engineFor(mm: AddressSpace): CpuBackend {
     let engine = this.engines.get(mm);
     if (!engine) {
-      engine = new UnicornBackend(this, this.preemptRequest);
+      engine = this.engineKind.create(this, true);
       mm.attach(engine);
       this.engines.set(mm, engine);
     }
@@ -502,7 +501,9 @@ class Vcpu implements SyscallSink, SchedulerPort {
     if (stop.kind === 'trap') {
       this.serveSyscall(t, engine);
     } else if (stop.kind === 'fault' && !stop.mapped && mm.accessible(stop.addr, stop.access)) {
-      c.sentLayouts.delete(mm.id); // a mapping newer than the vCPU's region list: send it again
+      // A mapping newer than the vCPU's region list: send it again, or (shared page tables) map it here.
+      if (engine.sharedMappings) mm.engineFault(engine, stop.addr, stop.access);
+      else c.sentLayouts.delete(mm.id);
       this.switchOut(t, engine, 'front');
     } else {
       this.afterStop(t, engine, stop);
@@ -763,7 +764,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
   const control = new Int32Array(task.control);
   const boot = task.boot;
   if (!boot) {
-    new Executor(task.cpu, control, task.slots).run();
+    new Executor(task.cpu, control, task.slots, engineFactory(task.cpu, control, task.memory, task.kvm)).run();
     return null;
   }
   const vfs = new Vfs(boot.rootfs, boot.binds, { cpus: task.cpus });
@@ -776,7 +777,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
       processes: () => vcpu!.processes(), continueProcess: (p) => vcpu!.continueProcess(p),
       interrupt: (t) => vcpu!.interrupt(t), affinityChanged: (t) => vcpu!.affinityChanged(t), quiesce: (mm) => vcpu!.quiesce(mm),
     });
-  vcpu = new Vcpu(kernel, task.slots);
+  vcpu = new Vcpu(kernel, task.slots, engineFactory(task.cpu, control, task.memory, task.kvm));
   vfs.setProcessDirectory(() => ({
     get: (pid) => [...vcpu!.processes()].find((p) => p.pid === pid),
     pids: () => [...vcpu!.processes()].map((p) => p.pid).sort((a, b) => a - b),

@@ -5,7 +5,9 @@ import { statSync } from 'node:fs';
 import { resolve, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_CPUS, MAX_POOL_BYTES } from '../shared-mem/layout.js';
-import type { MachineConfig } from './machine.js';
+import type { Accel, MachineConfig } from './machine.js';
+
+const ACCELS: readonly Accel[] = ['unicorn', 'kvm', 'auto'];
 import { hostPathToBytes } from '../kernel/host/libc.js';
 
 export class UsageError extends Error {}
@@ -35,6 +37,10 @@ Options:
   --max-procs N          most guest processes alive at once; fork beyond it fails with EAGAIN
                          (default ${DEFAULT_MAX_PROCS})
   --strace[=FILE]        write one line per syscall, as strace -f does, to stderr or FILE
+  --accel unicorn|kvm|auto
+                         how guest code runs: unicorn (the default) emulates it; kvm runs it on
+                         hardware vCPUs through /dev/kvm; auto picks kvm when /dev/kvm works,
+                         else unicorn, and says which and why on stderr
   -h, --help             show this help
 
 Exit status: the guest's; 2 for a usage error, 125 when the machine cannot start, 126 when
@@ -54,6 +60,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
   let cwd = '/';
   let maxProcs = DEFAULT_MAX_PROCS;
   let strace: { file: string | null } | null = null;
+  let accel: Accel = 'unicorn';
   const binds: MachineConfig['boot']['binds'] = [];
   const env = [...DEFAULT_ENV, `TERM=${process.env.TERM ?? 'dumb'}`];
   let i = 0;
@@ -108,6 +115,12 @@ export function parseRunArgs(argv: string[]): MachineConfig {
         if (!/^\d+$/.test(v) || maxProcs < 1) throw new UsageError(`--max-procs: '${v}' is not a positive number`);
         break;
       }
+      case '--accel': {
+        const v = value(name, inline);
+        if (!ACCELS.includes(v as Accel)) throw new UsageError(`--accel: '${v}' is not unicorn, kvm or auto`);
+        accel = v as Accel;
+        break;
+      }
       case '--strace':
         strace = { file: inline ? resolve(inline) : null };
         break;
@@ -126,6 +139,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
     cpus,
     memBytes,
     maxProcs,
+    accel,
     boot: { rootfs, binds, cwd: posix.normalize(hostPathToBytes(cwd)), program, args, env: env.map(hostPathToBytes), strace },
   };
 }

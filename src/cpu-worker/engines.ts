@@ -10,6 +10,8 @@ import { Control } from '../shared-mem/layout.js';
 import { addressOf } from '../kernel/host/libc.js';
 
 export interface EngineFactory {
+  /** Whether LOCK-prefixed instructions are atomic across vCPUs: threads of one address space may then execute at once. */
+  readonly atomic: boolean;
   /** owner: the engine of vCPU 0, which holds the address space and maps its memory. */
   create(sink: SyscallSink, owner: boolean): CpuBackend;
 }
@@ -18,12 +20,13 @@ export function engineFactory(cpu: number, control: Int32Array, memory: SharedAr
   if (!kvm) {
     // The block hook's request word: this vCPU's PREEMPT_REQUEST (see native/preempt.c).
     const preemptRequest = addressOf(control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + cpu);
-    return { create: (sink) => new UnicornBackend(sink, preemptRequest) };
+    return { atomic: false, create: (sink) => new UnicornBackend(sink, preemptRequest) };
   }
   let vcpu: KvmVcpu | null = null;
   let pool: PageTablePool | null = null;
   const poolAddress = addressOf(memory);
   return {
+    atomic: true,
     create(sink, owner) {
       vcpu ??= new KvmVcpu(kvm, cpu, control);
       if (owner) pool ??= new PageTablePool(kvm.area, kvm.kernelBase);

@@ -66,9 +66,12 @@ class Vcpu implements SyscallSink, SchedulerPort {
   private lendPending = false;
   /**
    * The execution token: which vCPU executes each address space's guest code now. Unicorn runs
-   * LOCK-prefixed instructions non-atomically across engines, so at most one vCPU may.
+   * LOCK-prefixed instructions non-atomically across engines, so at most one vCPU may; with an
+   * atomic backend (KVM) there is no token and this stays empty.
    */
   private readonly executing = new Map<AddressSpace, number>();
+  /** Whether an address space's threads must execute one at a time (the backend is not atomic across vCPUs). */
+  private readonly exclusive: boolean;
   /** Address spaces that a thread queued on another vCPU waits to execute: their holder leaves at its next trap. */
   private readonly tokenWanted = new Set<AddressSpace>();
   /** Per address space, the vCPUs waiting for its token, in the order they started waiting: it goes to the first. */
@@ -83,6 +86,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
 
   constructor(readonly kernel: WorkerKernel, slots: SharedArrayBuffer, private readonly engineKind: EngineFactory) {
     this.table = buildSyscallTable();
+    this.exclusive = !engineKind.atomic;
     this.waiter = new EventWaiter(kernel.control, KERNEL_CPU);
     this.cpus = Array.from({ length: kernel.cpus }, (_, cpu) => new CpuState(cpu, cpu === KERNEL_CPU ? null : new ExecSlot(slots, cpu), kernel.control));
   }
@@ -160,14 +164,15 @@ class Vcpu implements SyscallSink, SchedulerPort {
     }
   }
 
+  /** Stops every other vCPU executing mm (vCPU 0's own engine waits in the caller's hook). */
   quiesce(mm: AddressSpace): void {
-    const cpu = this.executing.get(mm);
-    if (cpu === undefined || cpu === KERNEL_CPU) return; // here, the engine waits in the caller's hook
-    const c = this.cpus[cpu];
-    c.preempt();
-    while (c.slot!.state === SlotState.ASSIGNED || c.slot!.state === SlotState.RUNNING) {
-      if (Atomics.load(this.kernel.control, Control.STATE) !== MachineState.RUNNING) return;
-      c.slot!.awaitReturn(50);
+    const others = this.cpus.filter((c) => c.slot && c.runningMm === mm);
+    for (const c of others) c.preempt();
+    for (const c of others) {
+      while (c.slot!.state === SlotState.ASSIGNED || c.slot!.state === SlotState.RUNNING) {
+        if (Atomics.load(this.kernel.control, Control.STATE) !== MachineState.RUNNING) return;
+        c.slot!.awaitReturn(50);
+      }
     }
   }
 
@@ -175,7 +180,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
 
   /** Queues t on a vCPU its mask allows: placed afresh, or on its current vCPU when that is still allowed. */
   private enqueue(t: Thread, front: boolean, place: boolean): void {
-    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus);
+    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus, this.exclusive);
     const c = this.cpus[t.cpu];
     c.queue.add(t, front);
     if (c.running && rank(t) > rank(c.running)) this.preempt(c);
@@ -204,16 +209,17 @@ class Vcpu implements SyscallSink, SchedulerPort {
   }
 
   private mayTake(c: CpuState, t: Thread): boolean {
+    if (!this.exclusive) return true;
     if (this.executing.has(t.mm)) return false;
     const line = this.tokenLine.get(t.mm);
     return !line || line.length === 0 || line[0] === c.cpu;
   }
 
-  /** An idle vCPU takes a thread queued on a busy one, if its mask allows and no vCPU executes its address space. */
+  /** An idle vCPU takes a thread queued on a busy one, if its mask allows and (with the token) no vCPU executes its address space. */
   private steal(idle: CpuState): Thread | undefined {
     for (const c of this.cpus) {
       if (c === idle || !c.running) continue;
-      const t = c.queue.takeNext(true, (x) => idle.allows(x) && !this.executing.has(x.mm) && !x.process.stopped);
+      const t = c.queue.takeNext(true, (x) => idle.allows(x) && !(this.exclusive && this.executing.has(x.mm)) && !x.process.stopped);
       if (t) {
         t.cpu = idle.cpu;
         return t;
@@ -418,7 +424,7 @@ class Vcpu implements SyscallSink, SchedulerPort {
     c.running = t;
     c.runningMm = t.mm;
     c.runningSince = monotonicMs();
-    this.executing.set(t.mm, c.cpu);
+    if (this.exclusive) this.executing.set(t.mm, c.cpu);
     const line = this.tokenLine.get(t.mm);
     if (line?.[0] === c.cpu) line.shift();
     c.updateTick(this.wantsTick(c));

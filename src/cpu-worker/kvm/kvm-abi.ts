@@ -11,6 +11,7 @@ export const Ioctl = {
   GET_SREGS: 0x8138ae83, SET_SREGS: 0x4138ae84, SET_REGS: 0x4090ae82,
   GET_SUPPORTED_CPUID: 0xc008ae05, SET_CPUID2: 0x4008ae90, SET_MSRS: 0x4008ae89,
   GET_XSAVE: 0x9000aea4, SET_XSAVE: 0x5000aea5, SET_XCRS: 0x4188aea7,
+  INTERRUPT: 0x4004ae86,
 } as const;
 
 export const Cap = { SYNC_REGS: 0x4a } as const;

@@ -11,7 +11,7 @@
 import { type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink, type ThreadContext, Reg, REG_COUNT } from '../backend.js';
 import { KvmReg, KVM_XSAVE_BYTES, SyncRegs } from './kvm-abi.js';
 import { PageTables, type PageTablePool, type PteUpdate } from './page-tables.js';
-import type { KvmVcpu } from './kvm-vcpu.js';
+import { PREEMPT_VECTOR, type KvmVcpu } from './kvm-vcpu.js';
 
 /** backend.Reg index -> struct kvm_regs index (FS/GS base are segment bases, kept apart). */
 const KVM_REG_OF = [
@@ -95,14 +95,16 @@ export class KvmBackend implements CpuBackend {
     let reload = true;
     for (;;) {
       if (reload) this.load();
+      reload = true;
       const rc = v.enter();
       if (rc === -EINTR) {
-        if (v.inUserMode) {
-          this.captureGprs();
-          v.userReady = this;
-          return { kind: 'preempted' };
-        }
-        // Kicked inside the shim, between an exception and its exit: let it reach the exit.
+        // Kicked before KVM even took our registers: nothing ran, nothing changed.
+        if (v.takeUnappliedLoad()) return { kind: 'preempted' };
+        // Kicked while running. The registers must not change before KVM_RUN ends at an exit
+        // of ours (measured on PVM: changing RIP after a bare EINTR and running again faults
+        // at the new RIP), so the thread runs on, unchanged, to the next exit: in user mode
+        // the preemption interrupt makes that immediate; in the shim, its own exit comes first.
+        if (!kicked && v.inUserMode) v.queuePreemptInterrupt();
         kicked = true;
         reload = false;
         continue;
@@ -111,7 +113,6 @@ export class KvmBackend implements CpuBackend {
       const stop = this.onExit();
       if (stop) return stop;
       if (kicked || v.preemptRequested) return { kind: 'preempted' };
-      reload = true;
     }
   }
 
@@ -143,14 +144,19 @@ export class KvmBackend implements CpuBackend {
   /** Decodes an exit; returns a stop, or null to go on running. */
   private onExit(): StopReason | null {
     const v = this.vcpu;
-    if (!v.isShimExit) throw new Error(`KVM: unexpected ${v.exitDetail()}`);
-    const rip = BigInt.asUintN(64, v.regs[KvmReg.RIP]);
-    if (rip === v.syscallReturn) return this.onSyscall();
-    if (rip === v.exceptionReturn) return this.onException();
-    // Guest code executed `out` to the exit port itself: a general-protection fault for it.
-    this.captureGprs();
-    this.regs[Reg.RIP] -= 2n;
-    return { kind: 'interrupt', vector: 13, rip: Number(this.regs[Reg.RIP]) };
+    switch (v.shimExit()) {
+      case 'syscall':
+        return this.onSyscall();
+      case 'exception':
+        return this.onException();
+      case 'port': {
+        // Guest code executed `out` to the exit port itself: a general-protection fault for it.
+        this.captureGprs();
+        return { kind: 'interrupt', vector: 13, rip: Number(this.regs[Reg.RIP]) };
+      }
+      default:
+        throw new Error(`KVM: unexpected ${v.exitDetail()}`);
+    }
   }
 
   private onSyscall(): StopReason | null {
@@ -204,6 +210,8 @@ export class KvmBackend implements CpuBackend {
       }
       case Vector.UD:
         return { kind: 'illegal', rip };
+      case PREEMPT_VECTOR:
+        return { kind: 'preempted' };
       default:
         return { kind: 'interrupt', vector, rip };
     }

@@ -31,6 +31,8 @@ const CR4 = 0x40620n; // PAE OSFXSR OSXMMEXCPT OSXSAVE
 const EFER = 0xd01n; // SCE LME LMA NXE
 const SFMASK = 0x47700n; // TF DF IF IOPL AC NT, as Linux
 const EINTR = 4;
+/** The vector of the interrupt that stops a kicked thread at an exit (the first after the exceptions). */
+export const PREEMPT_VECTOR = 32;
 /** XCR0 features the shim enables when the CPU has them: x87, SSE, AVX, AVX-512 (opmask, ZMM). */
 const XCR0_WANTED = 0xe7n;
 
@@ -55,9 +57,10 @@ export class KvmVcpu {
   userReady: object | null = null;
   /** Whose FPU state the vCPU holds. */
   fpuOwner: { xsave: Uint8Array } | null = null;
-  readonly syscallReturn: bigint;
-  readonly exceptionReturn: bigint;
-  private readonly pteUpdatesReturn: bigint;
+  /** Addresses of the shim's exits (each an `out`), by what they report. */
+  private readonly syscallExit: bigint;
+  private readonly exceptionExit: bigint;
+  private readonly pteUpdatesExit: bigint;
 
   constructor(private readonly kvm: KvmTask, readonly cpu: number, private readonly control: Int32Array) {
     this.fd = ioctlOrThrow('CREATE_VCPU', kvm.vmFd, Ioctl.CREATE_VCPU, cpu);
@@ -72,9 +75,9 @@ export class KvmVcpu {
     this.sregs = new Uint8Array(runBuffer, Run.SYNC_SREGS, KVM_SREGS_BYTES);
     this.area64 = new BigUint64Array(kvm.area);
     const base = kvm.kernelBase;
-    this.syscallReturn = base + BigInt(Shim.SYSCALL_ENTRY + 2);
-    this.exceptionReturn = base + BigInt(Shim.EXCEPTION_EXIT + 2);
-    this.pteUpdatesReturn = base + BigInt(Shim.APPLY_PTE_UPDATES_EXIT + 2);
+    this.syscallExit = base + BigInt(Shim.SYSCALL_ENTRY);
+    this.exceptionExit = base + BigInt(Shim.EXCEPTION_EXIT);
+    this.pteUpdatesExit = base + BigInt(Shim.APPLY_PTE_UPDATES_EXIT);
     this.setUpCpuid();
     this.setUpSregs();
     this.setUpXcr0();
@@ -176,6 +179,18 @@ export class KvmVcpu {
     this.runView.setBigUint64(Run.DIRTY_REGS, old | BigInt(which), true);
   }
 
+  /**
+   * After an EINTR: whether KVM returned before applying the registers we marked dirty
+   * (sync_regs clears the bits it applies; a kernel that tests immediate_exit first leaves
+   * them). Then the vCPU holds whatever it held, and the next load writes everything again.
+   */
+  takeUnappliedLoad(): boolean {
+    if (this.runView.getBigUint64(Run.DIRTY_REGS, true) === 0n) return false;
+    this.runView.setBigUint64(Run.DIRTY_REGS, 0n, true);
+    this.userReady = null;
+    return true;
+  }
+
   get cr2(): bigint {
     return new DataView(this.sregs.buffer, this.sregs.byteOffset).getBigUint64(Sregs.CR2, true);
   }
@@ -184,9 +199,15 @@ export class KvmVcpu {
     return this.runView.getUint32(Run.EXIT_REASON, true);
   }
 
-  /** Whether the exit is our shim's `out` (any other port or direction is not ours). */
-  get isShimExit(): boolean {
-    return this.exitReason === Exit.IO && this.run8[Run.IO_DIRECTION] === 1 && this.runView.getUint16(Run.IO_PORT, true) === Shim.EXIT_PORT;
+  /**
+   * Which of the shim's exits the vCPU stopped at, if any. KVM reports RIP past the `out` when
+   * it emulated it (PVM), or at it (VMX/SVM's fast path): both count.
+   */
+  shimExit(): 'syscall' | 'exception' | 'pte-updates' | 'port' | null {
+    if (this.exitReason !== Exit.IO || this.run8[Run.IO_DIRECTION] !== 1 || this.runView.getUint16(Run.IO_PORT, true) !== Shim.EXIT_PORT) return null;
+    const rip = BigInt.asUintN(64, this.regs[KvmReg.RIP]);
+    const at = (out: bigint) => rip === out || rip === out + 2n;
+    return at(this.syscallExit) ? 'syscall' : at(this.exceptionExit) ? 'exception' : at(this.pteUpdatesExit) ? 'pte-updates' : 'port';
   }
 
   exitDetail(): string {
@@ -212,6 +233,15 @@ export class KvmVcpu {
     const r = hostSyscall(16, this.fd, Ioctl.RUN, 0);
     this.run8[Run.IMMEDIATE_EXIT] = 0;
     return r;
+  }
+
+  /**
+   * Queues the preemption interrupt: KVM delivers it through the IDT when the vCPU next runs
+   * with interrupts enabled (user mode always is), and the shim exits with its vector.
+   */
+  queuePreemptInterrupt(): void {
+    this.buf.view.setUint32(0, PREEMPT_VECTOR, true);
+    ioctlOrThrow('INTERRUPT', this.fd, Ioctl.INTERRUPT, this.buf.address);
   }
 
   saveFpu(into: Uint8Array): void {
@@ -251,8 +281,12 @@ export class KvmVcpu {
         this.run8[Run.IMMEDIATE_EXIT] = 0;
         if (rc === -EINTR) continue;
         if (rc < 0) throw new Error(`KVM_RUN: errno ${-rc}`);
-        if (this.isShimExit && BigInt.asUintN(64, r[KvmReg.RIP]) === this.pteUpdatesReturn) break;
-        throw new Error(`KVM: page-table update failed: ${this.exitDetail()}`);
+        const exit = this.shimExit();
+        if (exit === 'pte-updates') break;
+        // A preemption interrupt queued for a thread that reached an exit of its own first: gone now.
+        if (exit === 'exception' && this.kernelU64(BigInt.asUintN(64, r[KvmReg.RSP])) === BigInt(PREEMPT_VECTOR)) continue;
+        const sp = BigInt.asUintN(64, r[KvmReg.RSP]);
+        throw new Error(`KVM: page-table update failed: ${this.exitDetail()} (vector ${this.kernelU64(sp)}, error ${this.kernelU64(sp + 8n)})`);
       }
     }
     this.userReady = null;

@@ -30,7 +30,7 @@ export const ACCEL = process.env.STARLING_ACCEL || null;
 
 /** `starling` arguments with the suite's --accel added to a `run`. */
 export function cliArgs(args: string[]): string[] {
-  return ACCEL && args[0] === 'run' ? ['run', '--accel', ACCEL, ...args.slice(1)] : args;
+  return ACCEL && args[0] === 'run' && args[1] !== '--help' ? ['run', '--accel', ACCEL, ...args.slice(1)] : args;
 }
 
 /** Runs `starling ARGS...` and captures its output. */

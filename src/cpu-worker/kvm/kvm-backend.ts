@@ -26,6 +26,8 @@ const EINTR = 4;
 const Frame = { VECTOR: 0, ERROR: 1, RIP: 2, CS: 3, RFLAGS: 4, RSP: 5 } as const;
 const Vector = { DE: 0, DB: 1, BP: 3, UD: 6, PF: 14 } as const;
 const PF_PRESENT = 1, PF_WRITE = 2, PF_FETCH = 0x10;
+/** Exceptions for which the CPU pushes an error code (as shim.S lists them). */
+const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
 
 /** Bytes of exported registers: the backend.Reg values, CR3, then the XSAVE image. */
 const EXPORT_CR3 = REG_COUNT * 8;
@@ -193,12 +195,25 @@ export class KvmBackend implements CpuBackend {
     this.captureGprs();
     const sp = BigInt.asUintN(64, v.regs[KvmReg.RSP]);
     const word = (i: number) => v.kernelU64(sp + BigInt(8 * i));
-    const vector = Number(word(Frame.VECTOR));
-    const error = Number(word(Frame.ERROR));
+    let vector = Number(word(Frame.VECTOR));
+    let error = Number(word(Frame.ERROR));
     const r = this.regs;
     r[Reg.RIP] = BigInt.asIntN(64, word(Frame.RIP));
     r[Reg.EFLAGS] = BigInt.asIntN(64, word(Frame.RFLAGS));
     r[Reg.RSP] = BigInt.asIntN(64, word(Frame.RSP));
+    if ((word(Frame.CS) & 3n) === 0n) {
+      // The preemption interrupt came while a shim entry was starting (KVM delivers a queued
+      // interrupt right after an exception it injects): the thread's own event is the outer
+      // one, whose frame the CPU put at the top of the stack when it left user mode.
+      const outer = v.shimVector(word(Frame.RIP));
+      if (outer === null) throw new Error(`KVM: nested event outside the shim's entries: ${v.exitDetail()}`);
+      const top = (k: number) => v.kernelU64(v.stackTop - BigInt(8 * k));
+      vector = outer;
+      error = ERROR_CODE_VECTORS.has(outer) ? Number(top(6)) : 0;
+      r[Reg.RIP] = BigInt.asIntN(64, top(5));
+      r[Reg.EFLAGS] = BigInt.asIntN(64, top(3));
+      r[Reg.RSP] = BigInt.asIntN(64, top(2));
+    }
     const rip = Number(r[Reg.RIP]);
     switch (vector) {
       case Vector.PF: {

@@ -214,6 +214,17 @@ export class KvmVcpu {
     return `exit reason ${this.exitReason} (detail 0x${this.runView.getBigUint64(Run.EXIT_DETAIL, true).toString(16)}) at 0x${BigInt.asUintN(64, this.regs[KvmReg.RIP]).toString(16)}`;
   }
 
+  /** Top of this vCPU's kernel stack (RSP0): where an event from user mode puts its frame. */
+  get stackTop(): bigint {
+    return this.kvm.kernelBase + BigInt(Area.STACKS + 0x1000 * (this.cpu + 1));
+  }
+
+  /** The vector whose shim entry holds rip, if it is one. */
+  shimVector(rip: bigint): number | null {
+    const off = BigInt.asUintN(64, rip) - this.kvm.kernelBase - BigInt(Area.SHIM);
+    return off >= 0n && off < BigInt(Shim.VECTORS * Shim.VECTOR_STRIDE) ? Math.floor(Number(off) / Shim.VECTOR_STRIDE) : null;
+  }
+
   /** Reads a u64 of the kernel area at a kernel-virtual address (the shim's stack). */
   kernelU64(address: bigint): bigint {
     return this.area64[Number(address - this.kvm.kernelBase) / 8];
@@ -272,7 +283,7 @@ export class KvmVcpu {
         this.sregs.set(this.kernelSregs);
         const r = this.regs;
         r[KvmReg.RIP] = base + BigInt(Shim.APPLY_PTE_UPDATES);
-        r[KvmReg.RSP] = base + BigInt(Area.STACKS + 0x1000 * (this.cpu + 1));
+        r[KvmReg.RSP] = this.stackTop;
         r[KvmReg.RDI] = base + BigInt(mailbox);
         r[KvmReg.RFLAGS] = 2n;
         this.markDirty(SyncRegs.REGS | SyncRegs.SREGS);

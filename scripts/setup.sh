@@ -11,7 +11,8 @@ APT_PACKAGES=(
   libunicorn2       # the CPU emulator, loaded through koffi
   busybox-static    # the rootfs's /bin/sh and core utilities
   ffmpeg            # ffmpeg/ffprobe for the rootfs (and the host side of the RTSP demo)
-  gcc g++ libc6-dev # building test guest programs
+  gcc g++ libc6-dev # building test guest programs and the native helpers
+  binutils          # as/objcopy: the KVM backend's ring-0 shim
   musl-tools        # static and dynamic musl test guest programs
   qemu-user         # reference runs of guest programs
   strace            # reference syscall traces

@@ -22,9 +22,20 @@ function result(r: SpawnSyncReturns<string>): RunResult {
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status ?? (signal !== undefined ? 128 + signal : null) };
 }
 
+/**
+ * The CPU backend every `starling run` of the tests uses: STARLING_ACCEL (run-tests.ts runs the
+ * suite once with unicorn and again with kvm where /dev/kvm works), else starling's default.
+ */
+export const ACCEL = process.env.STARLING_ACCEL || null;
+
+/** `starling` arguments with the suite's --accel added to a `run`. */
+export function cliArgs(args: string[]): string[] {
+  return ACCEL && args[0] === 'run' && args[1] !== '--help' ? ['run', '--accel', ACCEL, ...args.slice(1)] : args;
+}
+
 /** Runs `starling ARGS...` and captures its output. */
 export function starling(args: string[], options: { input?: string; timeoutMs?: number } = {}): RunResult {
-  return result(spawnSync(process.execPath, [CLI, ...args], {
+  return result(spawnSync(process.execPath, [CLI, ...cliArgs(args)], {
     encoding: 'utf8', input: options.input ?? '', timeout: options.timeoutMs ?? 120_000,
   }));
 }

@@ -2,14 +2,14 @@
 // that ignores SIGTERM gets SIGKILL after the grace period, as a container's stop does.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { CLI } from './helpers.js';
+import { CLI, cliArgs } from './helpers.js';
 
 /**
  * Starts a guest shell script and sends sig to starling once the script prints "ready" (its traps
  * are set by then, however loaded the host is); resolves with its exit status and how long that took.
  */
 function stopWith(script: string, sig: NodeJS.Signals): Promise<{ status: number | null; seconds: number }> {
-  const child = spawn(process.execPath, [CLI, 'run', '--', '/bin/sh', '-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [CLI, ...cliArgs(['run', '--', '/bin/sh', '-c', script])], { stdio: ['ignore', 'pipe', 'ignore'] });
   let sentAt = 0;
   child.stdout.on('data', (d: Buffer) => {
     if (sentAt || !d.toString().includes('ready')) return;

@@ -3,7 +3,7 @@
 // with status 0.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { CLI } from './helpers.js';
+import { CLI, cliArgs } from './helpers.js';
 
 // Runs ARGV on a new pty, waits for each prompt, sends one command line per prompt and prints
 // JSON: the text before the first prompt, each command's reply up to the next prompt, and the
@@ -61,7 +61,7 @@ t.test('job control in an interactive shell on a pty', { skip: python.status ===
   // shell looks for up to 10 s before the checked `jobs`; a kill that failed still shows Running.
   const settle = 'n=0; while jobs > /tmp/jobs && grep -q Running /tmp/jobs && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done';
   const commands = ['sleep 300 &', 'jobs', `kill %1; ${settle}`, 'jobs', 'echo done-$((6*7))', 'exit'];
-  const r = spawnSync('python3', ['-c', DRIVER, JSON.stringify([process.execPath, CLI, 'run', '--', '/bin/sh', '-i']), JSON.stringify(commands)],
+  const r = spawnSync('python3', ['-c', DRIVER, JSON.stringify([process.execPath, CLI, ...cliArgs(['run', '--', '/bin/sh', '-i'])]), JSON.stringify(commands)],
     { encoding: 'utf8', timeout: 180_000 });
   tt.equal(r.status, 0, `the driver saw every prompt (stderr: ${r.stderr.slice(-500)})`);
   const session = JSON.parse(r.stdout || '{"replies": []}') as { banner: string; replies: string[]; status?: number };

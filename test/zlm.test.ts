@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { scratchDir } from './helpers.js';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { CLI, starling } from './helpers.js';
+import { CLI, cliArgs, starling } from './helpers.js';
 import { GUEST_ZLM_DIR, makeSource, playlistOf, prepareRelease, push, startMediaServer, waitForPort } from '../src/main/rtsp-push.js';
 import { compareFrames, decodeFrames, frameHashes, verifyRecording } from '../src/main/verify-recording.js';
 
@@ -103,7 +103,7 @@ t.test('the -d supervisor restarts a worker killed with SIGKILL inside the guest
     'set -- $(pidof MediaServer); echo "processes after restart: $#"',
     'kill -TERM %1 2>/dev/null || kill -TERM $(pidof MediaServer | tr " " "\\n" | sort -n | head -1); wait; echo "stopped"',
   ].join('\n');
-  const guest = spawn(process.execPath, [CLI, 'run', '--cpus', '4', '--bind', `${release}:${GUEST_ZLM_DIR}`, '--bind', `${ctl}:/ctl`, '--', '/bin/sh', '-c', script],
+  const guest = spawn(process.execPath, [CLI, ...cliArgs(['run', '--cpus', '4', '--bind', `${release}:${GUEST_ZLM_DIR}`, '--bind', `${ctl}:/ctl`, '--', '/bin/sh', '-c', script])],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   guest.stdout.on('data', (d) => (stdout += d));

@@ -43,6 +43,12 @@ export interface ThreadContext {
 
 export interface CpuBackend {
   readonly name: string;
+  /**
+   * Whether the engines of one address space share its mappings (KVM: page tables in guest
+   * memory). Then only vCPU 0's engine maps and unmaps; the others never do, and give their
+   * page faults back to vCPU 0.
+   */
+  readonly sharedMappings: boolean;
   newContext(): ThreadContext;
   saveContext(ctx: ThreadContext): void;
   restoreContext(ctx: ThreadContext): void;

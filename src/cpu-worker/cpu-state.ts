@@ -6,6 +6,7 @@ import { RunQueue, rank, Policy } from '../kernel/sched/run-queue.js';
 import { RtThrottle } from '../kernel/sched/rt-throttle.js';
 import type { ExecSlot } from '../shared-mem/exec-slot.js';
 import { Control } from '../shared-mem/layout.js';
+import { requestPreempt } from '../shared-mem/preempt.js';
 
 export class CpuState {
   readonly queue = new RunQueue();
@@ -39,10 +40,13 @@ export class CpuState {
     return ((t.affinity >> BigInt(this.cpu)) & 1n) !== 0n;
   }
 
-  /** How much work for other address spaces than mm this vCPU has: what placing a thread of mm there competes with. */
-  loadAgainst(mm: AddressSpace): number {
-    let load = this.running && this.runningMm !== mm ? 1 : 0;
-    for (const x of this.queue) if (x.mm !== mm) load++;
+  /**
+   * How much work this vCPU has that a thread of mm would compete with: with the execution token
+   * (exclusive) only other address spaces' work counts, as mm's threads take turns anyway.
+   */
+  loadAgainst(mm: AddressSpace, exclusive: boolean): number {
+    let load = this.running && (!exclusive || this.runningMm !== mm) ? 1 : 0;
+    for (const x of this.queue) if (!exclusive || x.mm !== mm) load++;
     return load;
   }
 
@@ -58,7 +62,7 @@ export class CpuState {
 
   /** Asks the engine executing there to stop at its next translation block. */
   preempt(): void {
-    Atomics.store(this.control, Control.PREEMPT_REQUEST_BASE + this.cpu, 1);
+    requestPreempt(this.control, this.cpu);
   }
 
   /**
@@ -74,16 +78,16 @@ export class CpuState {
 }
 
 /**
- * Where a thread should run: among the vCPUs its mask allows, the one with the least work of
- * other address spaces (threads of one address space never execute at once, so spreading them
- * gains nothing). Ties go to vCPU 0, where syscalls are served without leaving the engine,
- * then to the thread's current vCPU.
+ * Where a thread should run: among the vCPUs its mask allows, the one with the least work it
+ * competes with (with the execution token, threads of one address space never execute at
+ * once, so spreading them gains nothing). Ties go to vCPU 0, where syscalls are served
+ * without leaving the engine, then to the thread's current vCPU.
  */
-export function placeThread(t: Thread, cpus: readonly CpuState[]): number {
+export function placeThread(t: Thread, cpus: readonly CpuState[], exclusive: boolean): number {
   let best = -1, bestLoad = Infinity;
   for (const c of cpus) {
     if (!c.allows(t)) continue;
-    const load = c.loadAgainst(t.mm);
+    const load = c.loadAgainst(t.mm, exclusive);
     const better = load < bestLoad || (load === bestLoad && best !== 0 && c.cpu === t.cpu);
     if (better) [best, bestLoad] = [c.cpu, load];
   }

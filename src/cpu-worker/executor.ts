@@ -5,10 +5,10 @@
 import { Control, MachineState } from '../shared-mem/layout.js';
 import { ExecSlot, HAND_OVER_SPIN_MS, SlotState, spinUntil, type EngineRegion } from '../shared-mem/exec-slot.js';
 import { ringDoorbell } from '../shared-mem/doorbell.js';
+import { requestPreempt } from '../shared-mem/preempt.js';
 import type { CpuBackend, SyscallFrame, SyscallSink } from './backend.js';
-import { UnicornBackend } from './unicorn-backend.js';
+import type { EngineFactory } from './engines.js';
 import { allows, EngineMappings, regionAt } from '../kernel/mm/engine-mappings.js';
-import { addressOf } from '../kernel/host/libc.js';
 
 const KERNEL_CPU = 0;
 
@@ -40,12 +40,10 @@ class LentSpace {
 export class Executor implements SyscallSink {
   private readonly slot: ExecSlot;
   private readonly spaces = new Map<number, LentSpace>();
-  private readonly preemptRequest: number;
   private space: LentSpace | null = null;
 
-  constructor(private readonly cpu: number, private readonly control: Int32Array, slots: SharedArrayBuffer) {
+  constructor(private readonly cpu: number, private readonly control: Int32Array, slots: SharedArrayBuffer, private readonly engineKind: EngineFactory) {
     this.slot = new ExecSlot(slots, cpu);
-    this.preemptRequest = addressOf(control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + cpu);
   }
 
   /** Runs lent threads until the machine shuts down. */
@@ -65,11 +63,11 @@ export class Executor implements SyscallSink {
     }
     let space = this.spaces.get(slot.mmId);
     if (!space) {
-      space = new LentSpace(new UnicornBackend(this, this.preemptRequest));
+      space = new LentSpace(this.engineKind.create(this, false));
       this.spaces.set(slot.mmId, space);
     }
     const regions = slot.regions();
-    if (regions) space.update(regions);
+    if (regions && !space.engine.sharedMappings) space.update(regions);
     this.space = space;
     space.engine.importRegisters(slot.context);
     slot.markRunning();
@@ -78,7 +76,7 @@ export class Executor implements SyscallSink {
     space.engine.exportRegisters(slot.context);
     slot.giveBack(stop);
     // vCPU 0 serves the trap: stop whatever it is executing and wake it if it sleeps.
-    Atomics.store(this.control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 1);
+    requestPreempt(this.control, KERNEL_CPU);
     ringDoorbell(this.control, KERNEL_CPU);
   }
 
@@ -89,6 +87,7 @@ export class Executor implements SyscallSink {
 
   regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean {
     const space = this.space!;
+    if (space.engine.sharedMappings) return false; // vCPU 0 maps, when the thread comes back
     const r = space.find(addr);
     if (!r || !allows(r.prot, access) || space.mapped.has(r)) return false;
     space.mapped.map(r, r.prot, r.hostAddress);

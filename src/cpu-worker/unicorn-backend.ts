@@ -74,6 +74,7 @@ class UnicornContext implements ThreadContext {
 /** One Unicorn engine: one address space as seen by one vCPU. */
 export class UnicornBackend implements CpuBackend {
   readonly name = 'unicorn';
+  readonly sharedMappings = false;
   private readonly handle: unknown;
   private readonly syscallRegs = new RegisterBatch(SYSCALL_READ);
   private readonly completeRegs = new RegisterBatch(SYSCALL_WRITE);

@@ -4,7 +4,8 @@
 import { writeSync, openSync } from 'node:fs';
 import { Control, MachineState } from '../shared-mem/layout.js';
 import { Reg, REG_COUNT, type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink } from './backend.js';
-import { UnicornBackend } from './unicorn-backend.js';
+import { engineFactory, type EngineFactory } from './engines.js';
+import type { KvmTask } from './kvm/kvm-vcpu.js';
 import { WorkerKernel } from './kernel-context.js';
 import { buildSyscallTable } from '../kernel/table.js';
 import { dispatch, resume, type SyscallTable } from '../kernel/dispatch.js';
@@ -28,7 +29,6 @@ import { fireRealTimers, nextRealTimer } from '../kernel/sys-itimer.js';
 import { bootFailure, type BootSpec } from './boot.js';
 import { bit, deliverPending, hasDeliverable, RestartDecision, returnFromSignal, SA, sendSignal, SIG, SIG_IGN, type SigInfo } from '../kernel/signals.js';
 import { EventWaiter } from './event-waiter.js';
-import { addressOf } from '../kernel/host/libc.js';
 import { networkBridge } from '../netbridge/port-map.js';
 import { MonitorAgent, type KernelView } from './monitor-agent.js';
 import type { MessagePort } from 'node:worker_threads';
@@ -47,6 +47,8 @@ export interface VcpuTask {
   boot: BootSpec | null;
   /** vCPU 0's end of the monitor's channel (cpu-worker/monitor-agent.ts). */
   monitor: MessagePort | null;
+  /** The machine's KVM VM with --accel kvm; null for Unicorn. */
+  kvm: KvmTask | null;
 }
 
 /** What a vCPU task resolves to: the first program's wait status, or null for the others. */
@@ -68,8 +70,6 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   /** Runnable threads of stopped processes, held back until SIGCONT. */
   private readonly held = new Set<Thread>();
   private readonly waiter: EventWaiter;
-  /** Host address of this vCPU's preemption request word, for its engines' block hook. */
-  private readonly preemptRequest: number;
   /** The thread whose registers are on this vCPU's engine: executing here, or having a trap served. */
   private current: Thread | null = null;
   private pending: Block | Leave | null = null;
@@ -78,9 +78,12 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   private lendPending = false;
   /**
    * The execution token: which vCPU executes each address space's guest code now. Unicorn runs
-   * LOCK-prefixed instructions non-atomically across engines, so at most one vCPU may.
+   * LOCK-prefixed instructions non-atomically across engines, so at most one vCPU may; with an
+   * atomic backend (KVM) there is no token and this stays empty.
    */
   private readonly executing = new Map<AddressSpace, number>();
+  /** Whether an address space's threads must execute one at a time (the backend is not atomic across vCPUs). */
+  private readonly exclusive: boolean;
   /** Address spaces that a thread queued on another vCPU waits to execute: their holder leaves at its next trap. */
   private readonly tokenWanted = new Set<AddressSpace>();
   /** Per address space, the vCPUs waiting for its token, in the order they started waiting: it goes to the first. */
@@ -93,10 +96,10 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   /** Every process of the machine, by pid. */
   private readonly residents = new Map<number, Process>();
 
-  constructor(readonly kernel: WorkerKernel, slots: SharedArrayBuffer) {
+  constructor(readonly kernel: WorkerKernel, slots: SharedArrayBuffer, private readonly engineKind: EngineFactory) {
     this.table = buildSyscallTable();
+    this.exclusive = !engineKind.atomic;
     this.waiter = new EventWaiter(kernel.control, KERNEL_CPU);
-    this.preemptRequest = addressOf(kernel.control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + KERNEL_CPU);
     this.cpus = Array.from({ length: kernel.cpus }, (_, cpu) => new CpuState(cpu, cpu === KERNEL_CPU ? null : new ExecSlot(slots, cpu), kernel.control));
   }
 
@@ -191,14 +194,15 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     }
   }
 
+  /** Stops every other vCPU executing mm (vCPU 0's own engine waits in the caller's hook). */
   quiesce(mm: AddressSpace): void {
-    const cpu = this.executing.get(mm);
-    if (cpu === undefined || cpu === KERNEL_CPU) return; // here, the engine waits in the caller's hook
-    const c = this.cpus[cpu];
-    c.preempt();
-    while (c.slot!.state === SlotState.ASSIGNED || c.slot!.state === SlotState.RUNNING) {
-      if (Atomics.load(this.kernel.control, Control.STATE) !== MachineState.RUNNING) return;
-      c.slot!.awaitReturn(50);
+    const others = this.cpus.filter((c) => c.slot && c.runningMm === mm);
+    for (const c of others) c.preempt();
+    for (const c of others) {
+      while (c.slot!.state === SlotState.ASSIGNED || c.slot!.state === SlotState.RUNNING) {
+        if (Atomics.load(this.kernel.control, Control.STATE) !== MachineState.RUNNING) return;
+        c.slot!.awaitReturn(50);
+      }
     }
   }
 
@@ -206,7 +210,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
 
   /** Queues t on a vCPU its mask allows: placed afresh, or on its current vCPU when that is still allowed. */
   private enqueue(t: Thread, front: boolean, place: boolean): void {
-    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus);
+    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus, this.exclusive);
     const c = this.cpus[t.cpu];
     c.queue.add(t, front);
     if (c.running && rank(t) > rank(c.running)) this.preempt(c);
@@ -235,6 +239,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   }
 
   private mayTake(c: CpuState, t: Thread): boolean {
+    if (!this.exclusive) return true;
     if (this.executing.has(t.mm)) return false;
     const line = this.tokenLine.get(t.mm);
     return !line || line.length === 0 || line[0] === c.cpu;
@@ -242,14 +247,14 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
 
   /**
    * An idle vCPU takes a thread queued on a busy one, if its mask allows and no vCPU executes its
-   * address space. A real-time thread queued behind one of equal or higher priority moves here
+   * address space (on a backend with the token). A real-time thread queued behind one of equal or higher priority moves here
    * even when its address space executes elsewhere, and waits here for the token: Linux pushes
    * real-time threads to a CPU where they can run rather than leave them behind a FIFO spinner.
    */
   private steal(idle: CpuState): Thread | undefined {
     for (const c of this.cpus) {
       if (c === idle) continue;
-      const t = c.running ? c.queue.takeNext(true, (x) => idle.allows(x) && !this.executing.has(x.mm) && !x.process.stopped) : undefined;
+      const t = c.running ? c.queue.takeNext(true, (x) => idle.allows(x) && !(this.exclusive && this.executing.has(x.mm)) && !x.process.stopped) : undefined;
       if (t) {
         t.cpu = idle.cpu;
         return t;
@@ -295,7 +300,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   private engineFor(mm: AddressSpace): CpuBackend {
     let engine = this.engines.get(mm);
     if (!engine) {
-      engine = new UnicornBackend(this, this.preemptRequest);
+      engine = this.engineKind.create(this, true);
       mm.attach(engine);
       this.engines.set(mm, engine);
     }
@@ -480,7 +485,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     c.runningMm = t.mm;
     c.runningSince = monotonicMs();
     c.noteRtStall(false, c.runningSince);
-    this.executing.set(t.mm, c.cpu);
+    if (this.exclusive) this.executing.set(t.mm, c.cpu);
     const line = this.tokenLine.get(t.mm);
     if (line?.[0] === c.cpu) line.shift();
     c.updateTick(this.wantsTick(c));
@@ -536,7 +541,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
    */
   private kernelCpuRunsFirst(t: Thread): boolean {
     const k = this.cpus[KERNEL_CPU], next = k.queue.first;
-    if (k.running || !next || next.mm !== t.mm || next.process.stopped || rank(next) < rank(t)) return false;
+    if (!this.exclusive || k.running || !next || next.mm !== t.mm || next.process.stopped || rank(next) < rank(t)) return false;
     if (this.tokenLine.get(t.mm)?.some((cpu) => cpu !== t.cpu)) return false; // others already wait: no overtaking
     return rank(next) <= 0 || !k.throttle.throttled(monotonicMs()) || !k.queue.hasNormal();
   }
@@ -586,7 +591,9 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     if (stop.kind === 'trap') {
       this.serveSyscall(t, engine);
     } else if (stop.kind === 'fault' && !stop.mapped && mm.accessible(stop.addr, stop.access)) {
-      c.sentLayouts.delete(mm.id); // a mapping newer than the vCPU's region list: send it again
+      // A mapping newer than the vCPU's region list: send it again, or (shared page tables) map it here.
+      if (engine.sharedMappings) mm.engineFault(engine, stop.addr, stop.access);
+      else c.sentLayouts.delete(mm.id);
       this.switchOut(t, engine, 'front');
     } else {
       this.afterStop(t, engine, stop);
@@ -868,7 +875,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
   const control = new Int32Array(task.control);
   const boot = task.boot;
   if (!boot) {
-    new Executor(task.cpu, control, task.slots).run();
+    new Executor(task.cpu, control, task.slots, engineFactory(task.cpu, control, task.memory, task.kvm)).run();
     return null;
   }
   const vfs = new Vfs(boot.rootfs, boot.binds, { cpus: task.cpus });
@@ -883,7 +890,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
       interrupt: (t) => vcpu!.interrupt(t), affinityChanged: (t) => vcpu!.affinityChanged(t), quiesce: (mm) => vcpu!.quiesce(mm),
       timersChanged: () => vcpu!.timersChanged(),
     }, networkBridge(boot.network), events);
-  vcpu = new Vcpu(kernel, task.slots);
+  vcpu = new Vcpu(kernel, task.slots, engineFactory(task.cpu, control, task.memory, task.kvm));
   if (task.monitor) vcpu.monitor = new MonitorAgent(task.monitor, control, vcpu);
   vfs.setProcessDirectory(() => ({
     get: (pid) => [...vcpu!.processes()].find((p) => p.pid === pid),

@@ -4,15 +4,22 @@ import { Piscina } from 'piscina';
 import { CONTROL_BYTES, Control, MachineState } from '../shared-mem/layout.js';
 import { constants as osConstants } from 'node:os';
 import { ringDoorbell } from '../shared-mem/doorbell.js';
+import { requestPreempt } from '../shared-mem/preempt.js';
 import { startTicker } from './ticker.js';
 import { ExecSlot, SLOT_BYTES } from '../shared-mem/exec-slot.js';
 import type { BootSpec } from '../cpu-worker/boot.js';
 import type { VcpuResult, VcpuTask } from '../cpu-worker/vcpu.js';
 import { MachineMonitor } from './monitor/machine-monitor.js';
 import { RuntimeDirError } from './monitor/runtime-dir.js';
+import type { KvmTask } from '../cpu-worker/kvm/kvm-vcpu.js';
+import { createKvmVm, probeKvm } from '../cpu-worker/kvm/kvm-vm.js';
+
+/** How guest code runs: emulated by Unicorn, on KVM vCPUs, or KVM when it works. */
+export type Accel = 'unicorn' | 'kvm' | 'auto';
 
 export interface MachineConfig {
   cpus: number;
+  accel: Accel;
   memBytes: number;
   /** Most processes alive at once (fork beyond it gives EAGAIN). */
   maxProcs: number;
@@ -65,7 +72,7 @@ function forwardHostSignals(control: Int32Array, grace: StopGrace): () => void {
   let interrupts: number[] = [];
   const send = (sig: number) => {
     Atomics.or(control, Control.HOST_SIGNALS, 1 << (sig - 1));
-    Atomics.store(control, Control.PREEMPT_REQUEST_BASE, 1);
+    requestPreempt(control, 0);
     ringDoorbell(control, 0);
   };
   const handlers = FORWARDED.map((name) => {
@@ -86,9 +93,24 @@ function forwardHostSignals(control: Int32Array, grace: StopGrace): () => void {
 
 const VCPU_WORKER = fileURLToPath(new URL('../cpu-worker/vcpu.js', import.meta.url));
 
+/** The KVM VM for --accel kvm, and for auto when /dev/kvm works (auto says what it chose, and why). */
+function chooseBackend(accel: Accel, memory: SharedArrayBuffer): KvmTask | { error: string } | null {
+  if (accel === 'unicorn') return null;
+  const probe = probeKvm();
+  if (!probe.ok) {
+    if (accel === 'kvm') return { error: `--accel kvm: ${probe.reason}` };
+    process.stderr.write(`starling: --accel auto: unicorn (${probe.reason})\n`);
+    return null;
+  }
+  if (accel === 'auto') process.stderr.write(`starling: --accel auto: kvm (/dev/kvm works: ${probe.pvm ? 'PVM, shadow paging' : 'hardware virtualisation'})\n`);
+  return createKvmVm(memory, probe);
+}
+
 /** Boots the machine, runs the first program to its end, shuts every vCPU down. */
 export async function runMachine(config: MachineConfig): Promise<MachineOutcome> {
   const memory = new SharedArrayBuffer(0, { maxByteLength: config.memBytes });
+  const kvm = chooseBackend(config.accel, memory);
+  if (kvm && 'error' in kvm) return { error: kvm.error, exitCode: 125 };
   const controlBuffer = new SharedArrayBuffer(CONTROL_BYTES);
   const control = new Int32Array(controlBuffer);
   control[Control.NEXT_ID] = 1;
@@ -118,7 +140,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   const tasks: Array<Promise<VcpuResult>> = [];
   for (let cpu = 0; cpu < config.cpus; cpu++) {
     const port = cpu === 0 ? monitor.link.agentPort : null;
-    const task: VcpuTask = { cpu, cpus: config.cpus, memory, control: controlBuffer, slots, bootTimeMs, boot: cpu === 0 ? config.boot : null, monitor: port };
+    const task: VcpuTask = { cpu, cpus: config.cpus, memory, control: controlBuffer, slots, bootTimeMs, boot: cpu === 0 ? config.boot : null, monitor: port, kvm };
     tasks.push(pool.run(task, { transferList: port ? [port] : [] }));
   }
   // A vCPU worker that dies leaves threads lent to it stranded: the machine cannot go on.

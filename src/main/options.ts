@@ -5,7 +5,9 @@ import { statSync } from 'node:fs';
 import { resolve, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_CPUS, MAX_POOL_BYTES } from '../shared-mem/layout.js';
-import type { MachineConfig } from './machine.js';
+import type { Accel, MachineConfig } from './machine.js';
+
+const ACCELS: readonly Accel[] = ['unicorn', 'kvm', 'auto'];
 import { hostPathToBytes } from '../kernel/host/libc.js';
 import type { PublishedPort, Transport } from '../netbridge/port-map.js';
 import { NAME_PATTERN } from './monitor/runtime-dir.js';
@@ -49,6 +51,10 @@ Options:
                          only when stderr is a terminal)
   --event-log FILE       write the machine's event log (JSONL) to FILE (default:
                          NAME.events.jsonl in the runtime directory)
+  --accel unicorn|kvm|auto
+                         how guest code runs: unicorn (the default) emulates it; kvm runs it on
+                         hardware vCPUs through /dev/kvm; auto picks kvm when /dev/kvm works,
+                         else unicorn, and says which and why on stderr
   -h, --help             show this help
 
 Exit status: the guest's; 2 for a usage error, 125 when the machine cannot start, 126 when
@@ -69,6 +75,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
   let maxProcs = DEFAULT_MAX_PROCS;
   let strace: { file: string | null } | null = null;
   const monitor: MachineConfig['monitor'] = { name: null, port: null, eventLog: null };
+  let accel: Accel = 'unicorn';
   const binds: MachineConfig['boot']['binds'] = [];
   const publish: PublishedPort[] = [];
   let listenAll = false;
@@ -131,6 +138,12 @@ export function parseRunArgs(argv: string[]): MachineConfig {
       case '--listen-all':
         listenAll = true;
         break;
+      case '--accel': {
+        const v = value(name, inline);
+        if (!ACCELS.includes(v as Accel)) throw new UsageError(`--accel: '${v}' is not unicorn, kvm or auto`);
+        accel = v as Accel;
+        break;
+      }
       case '--strace':
         strace = { file: inline ? resolve(inline) : null };
         break;
@@ -163,6 +176,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
     memBytes,
     maxProcs,
     monitor,
+    accel,
     boot: { rootfs, binds, cwd: posix.normalize(hostPathToBytes(cwd)), program, args, env: env.map(hostPathToBytes), strace, network: { publish, listenAll } },
   };
 }

@@ -3,13 +3,14 @@
 // itself happens on the vCPU's own thread (cpu-worker/native/preempt.c): Unicorn 2.0.1
 // re-executes an instruction when uc_emu_stop comes from another thread.
 import { Control } from '../shared-mem/layout.js';
+import { requestPreempt } from '../shared-mem/preempt.js';
 
 const TICK_MS = 4;
 
 export function startTicker(control: Int32Array, cpus: number): () => void {
   const timer = setInterval(() => {
     for (let cpu = 0; cpu < cpus; cpu++) {
-      if (Atomics.load(control, Control.TICK_WANTED_BASE + cpu)) Atomics.store(control, Control.PREEMPT_REQUEST_BASE + cpu, 1);
+      if (Atomics.load(control, Control.TICK_WANTED_BASE + cpu)) requestPreempt(control, cpu);
     }
   }, TICK_MS);
   return () => clearInterval(timer);

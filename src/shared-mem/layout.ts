@@ -39,8 +39,10 @@ export const Control = {
   PREEMPT_REQUEST_BASE: 64 + MAX_CPUS,
   /** Per vCPU: 1 while other threads wait for its CPU, so the ticker should preempt it. atomic. */
   TICK_WANTED_BASE: 64 + 2 * MAX_CPUS,
+  /** Per vCPU: the host thread id to signal so that it leaves KVM_RUN (0: not a KVM vCPU, the word alone suffices). Written once by the vCPU. atomic. */
+  KICK_TID_BASE: 64 + 3 * MAX_CPUS,
   /** Frame bitmap: one bit per frame, set while the frame is in use. guarded by POOL_LOCK. */
-  FRAME_BITMAP_BASE: 64 + 3 * MAX_CPUS,
+  FRAME_BITMAP_BASE: 64 + 4 * MAX_CPUS,
 } as const;
 
 export const CONTROL_WORDS = Control.FRAME_BITMAP_BASE + MAX_POOL_BYTES / CHUNK_SIZE / 32;

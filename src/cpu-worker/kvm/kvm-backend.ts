@@ -1,0 +1,315 @@
+// The KVM CpuBackend: one per (worker, address space), all of a worker's sharing its KVM vCPU
+// (kvm-vcpu.ts). A backend keeps its thread's registers in memory (general registers, FS/GS
+// base, the XSAVE image) and loads them into the vCPU when it runs: the general registers
+// through kvm_run's sync_regs on every entry, the segments and CR3 only when another backend
+// ran in between or the vCPU is in ring 0, the FPU with KVM_SET_XSAVE only when the vCPU holds
+// another backend's.
+//
+// vCPU 0's backend of an address space owns its page tables (page-tables.ts); the other
+// vCPUs' backends only load its CR3 (sharedMappings): they neither map nor unmap, and their
+// page faults go back to vCPU 0.
+import { type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink, type ThreadContext, Reg, REG_COUNT } from '../backend.js';
+import { KvmReg, KVM_XSAVE_BYTES, SyncRegs } from './kvm-abi.js';
+import { PageTables, type PageTablePool, type PteUpdate } from './page-tables.js';
+import { PREEMPT_VECTOR, type KvmVcpu } from './kvm-vcpu.js';
+
+/** backend.Reg index -> struct kvm_regs index (FS/GS base are segment bases, kept apart). */
+const KVM_REG_OF = [
+  KvmReg.RAX, KvmReg.RBX, KvmReg.RCX, KvmReg.RDX, KvmReg.RSI, KvmReg.RDI, KvmReg.RBP, KvmReg.RSP,
+  KvmReg.R8, KvmReg.R9, KvmReg.R10, KvmReg.R11, KvmReg.R12, KvmReg.R13, KvmReg.R14, KvmReg.R15,
+  KvmReg.RIP, KvmReg.RFLAGS,
+];
+const GPRS = 18;
+const EINTR = 4;
+
+/** Exception frame on the shim's stack, in u64s from RSP at its exit: vector, error code, RIP, CS, RFLAGS, RSP, SS. */
+const Frame = { VECTOR: 0, ERROR: 1, RIP: 2, CS: 3, RFLAGS: 4, RSP: 5 } as const;
+const Vector = { DE: 0, DB: 1, BP: 3, UD: 6, PF: 14 } as const;
+const PF_PRESENT = 1, PF_WRITE = 2, PF_FETCH = 0x10;
+/** Exceptions for which the CPU pushes an error code (as shim.S lists them). */
+const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
+
+/** Bytes of exported registers: the backend.Reg values, CR3, then the XSAVE image. */
+const EXPORT_CR3 = REG_COUNT * 8;
+const EXPORT_XSAVE = EXPORT_CR3 + 8;
+export const KVM_CONTEXT_BYTES = EXPORT_XSAVE + KVM_XSAVE_BYTES;
+
+class KvmContext implements ThreadContext {
+  readonly regs = new BigInt64Array(REG_COUNT);
+  readonly xsave = new Uint8Array(KVM_XSAVE_BYTES);
+  free(): void {}
+}
+
+export class KvmBackend implements CpuBackend {
+  readonly name = 'kvm';
+  readonly sharedMappings = true;
+  /** The thread's registers, in backend.Reg order. */
+  private readonly regs = new BigInt64Array(REG_COUNT);
+  readonly xsave: Uint8Array;
+  private cr3: bigint;
+  /** Segments or CR3 changed since the vCPU last loaded them for this backend. */
+  private sregsStale = true;
+  private stopReason: StopReason | null = null;
+  private readonly frame: SyscallFrame = { nr: 0, args: [0, 0, 0, 0, 0, 0], rip: 0 };
+  private readonly pageTables: PageTables | null;
+
+  /** pool: given to the backend that owns the address space's page tables (vCPU 0's). */
+  constructor(private readonly sink: SyscallSink, private readonly vcpu: KvmVcpu, private readonly poolAddress: number, pool: PageTablePool | null) {
+    this.pageTables = pool ? new PageTables(pool) : null;
+    this.cr3 = this.pageTables?.cr3 ?? 0n;
+    this.xsave = vcpu.initialXsave.slice();
+    this.regs[Reg.EFLAGS] = 0x202n;
+  }
+
+  // ---- Mappings (vCPU 0's backend only) ----
+
+  map(vaddr: number, size: number, prot: number, hostAddress: number): void {
+    this.apply(this.tables().map(vaddr, size, prot, hostAddress - this.poolAddress));
+  }
+
+  unmap(vaddr: number, size: number): void {
+    this.apply(this.tables().restrict(vaddr, size, null));
+  }
+
+  protect(vaddr: number, size: number, prot: number): void {
+    this.apply(this.tables().restrict(vaddr, size, prot));
+  }
+
+  /** The guest's stores and the host's writes are coherent with instruction fetch on x86. */
+  flushCode(): void {}
+
+  private tables(): PageTables {
+    if (!this.pageTables) throw new Error('KVM: only vCPU 0 maps guest memory');
+    return this.pageTables;
+  }
+
+  private apply(updates: PteUpdate[]): void {
+    if (updates.length) this.vcpu.applyPteUpdates(updates);
+  }
+
+  // ---- Running ----
+
+  run(): StopReason {
+    const v = this.vcpu;
+    this.stopReason = null;
+    if (v.preemptRequested) return { kind: 'preempted' };
+    let kicked = false;
+    let reload = true;
+    for (;;) {
+      if (reload) this.load();
+      reload = true;
+      const rc = v.enter();
+      if (rc === -EINTR) {
+        // Kicked before KVM even took our registers: nothing ran, nothing changed.
+        if (v.takeUnappliedLoad()) return { kind: 'preempted' };
+        // Kicked while running. The registers must not change before KVM_RUN ends at an exit
+        // of ours (measured on PVM: changing RIP after a bare EINTR and running again faults
+        // at the new RIP), so the thread runs on, unchanged, to the next exit: in user mode
+        // the preemption interrupt makes that immediate; in the shim, its own exit comes first.
+        if (!kicked && v.inUserMode) v.queuePreemptInterrupt();
+        kicked = true;
+        reload = false;
+        continue;
+      }
+      if (rc < 0) throw new Error(`KVM_RUN: errno ${-rc}`);
+      const stop = this.onExit();
+      if (stop) return stop;
+      if (kicked || v.preemptRequested) return { kind: 'preempted' };
+    }
+  }
+
+  /** Puts this backend's state on the vCPU for the next KVM_RUN. */
+  private load(): void {
+    const v = this.vcpu;
+    if (v.fpuOwner !== this) {
+      if (v.fpuOwner) v.saveFpu(v.fpuOwner.xsave);
+      v.loadFpu(this.xsave);
+      v.fpuOwner = this;
+    }
+    const k = v.regs;
+    for (let i = 0; i < GPRS; i++) k[KVM_REG_OF[i]] = this.regs[i];
+    let dirty = SyncRegs.REGS;
+    if (v.userReady !== this || this.sregsStale) {
+      v.loadUserSregs(this.cr3, this.regs[Reg.FS_BASE], this.regs[Reg.GS_BASE]);
+      dirty |= SyncRegs.SREGS;
+      this.sregsStale = false;
+    }
+    v.markDirty(dirty);
+    v.userReady = null; // until an exit in ring 3 says otherwise
+  }
+
+  private captureGprs(): void {
+    const k = this.vcpu.regs;
+    for (let i = 0; i < GPRS; i++) this.regs[i] = k[KVM_REG_OF[i]];
+  }
+
+  /** Decodes an exit; returns a stop, or null to go on running. */
+  private onExit(): StopReason | null {
+    const v = this.vcpu;
+    switch (v.shimExit()) {
+      case 'syscall':
+        return this.onSyscall();
+      case 'exception':
+        return this.onException();
+      case 'port': {
+        // Guest code executed `out` to the exit port itself: a general-protection fault for it.
+        this.captureGprs();
+        return { kind: 'interrupt', vector: 13, rip: Number(this.regs[Reg.RIP]) };
+      }
+      default:
+        throw new Error(`KVM: unexpected ${v.exitDetail()}`);
+    }
+  }
+
+  private onSyscall(): StopReason | null {
+    const v = this.vcpu;
+    this.captureGprs();
+    const r = this.regs;
+    // `syscall` put the return address in RCX and the flags in R11.
+    const at = r[Reg.RCX] - 2n;
+    r[Reg.RIP] = at;
+    r[Reg.EFLAGS] = r[Reg.R11];
+    if (v.inUserMode) v.userReady = this; // PVM: `syscall` stayed in ring 3
+    const f = this.frame;
+    f.nr = Number(r[Reg.RAX]);
+    f.args[0] = Number(r[Reg.RDI]);
+    f.args[1] = Number(r[Reg.RSI]);
+    f.args[2] = Number(r[Reg.RDX]);
+    f.args[3] = Number(r[Reg.R10]);
+    f.args[4] = Number(r[Reg.R8]);
+    f.args[5] = Number(r[Reg.R9]);
+    f.rip = Number(at);
+    const result = this.sink.syscall(f);
+    if (result === null) {
+      // As Unicorn leaves it: past the syscall, unless the handler moved RIP (exec, sigreturn).
+      if (r[Reg.RIP] === at) r[Reg.RIP] = at + 2n;
+      return this.stopReason ?? { kind: 'trap' };
+    }
+    r[Reg.RIP] = at + 2n;
+    this.completeSyscall(result);
+    return this.stopReason;
+  }
+
+  private onException(): StopReason | null {
+    const v = this.vcpu;
+    this.captureGprs();
+    const sp = BigInt.asUintN(64, v.regs[KvmReg.RSP]);
+    const word = (i: number) => v.kernelU64(sp + BigInt(8 * i));
+    let vector = Number(word(Frame.VECTOR));
+    let error = Number(word(Frame.ERROR));
+    const r = this.regs;
+    r[Reg.RIP] = BigInt.asIntN(64, word(Frame.RIP));
+    r[Reg.EFLAGS] = BigInt.asIntN(64, word(Frame.RFLAGS));
+    r[Reg.RSP] = BigInt.asIntN(64, word(Frame.RSP));
+    if ((word(Frame.CS) & 3n) === 0n) {
+      // The preemption interrupt came while a shim entry was starting (KVM delivers a queued
+      // interrupt right after an exception it injects): the thread's own event is the outer
+      // one, whose frame the CPU put at the top of the stack when it left user mode.
+      const outer = v.shimVector(word(Frame.RIP));
+      if (outer === null) throw new Error(`KVM: nested event outside the shim's entries: ${v.exitDetail()}`);
+      const top = (k: number) => v.kernelU64(v.stackTop - BigInt(8 * k));
+      vector = outer;
+      error = ERROR_CODE_VECTORS.has(outer) ? Number(top(6)) : 0;
+      r[Reg.RIP] = BigInt.asIntN(64, top(5));
+      r[Reg.EFLAGS] = BigInt.asIntN(64, top(3));
+      r[Reg.RSP] = BigInt.asIntN(64, top(2));
+    }
+    const rip = Number(r[Reg.RIP]);
+    switch (vector) {
+      case Vector.PF: {
+        const addr = Number(v.cr2);
+        const access = error & PF_FETCH ? 'exec' : error & PF_WRITE ? 'write' : 'read';
+        const mapped = (error & PF_PRESENT) !== 0;
+        if (!mapped && this.sink.regionFault(addr, access)) return null;
+        return { kind: 'fault', addr, access, mapped };
+      }
+      case Vector.UD:
+        return { kind: 'illegal', rip };
+      case PREEMPT_VECTOR:
+        return { kind: 'preempted' };
+      default:
+        return { kind: 'interrupt', vector, rip };
+    }
+  }
+
+  stopFromHook(): void {
+    this.stopReason = { kind: 'trap' };
+  }
+
+  // ---- Registers ----
+
+  newContext(): ThreadContext {
+    return new KvmContext();
+  }
+
+  private syncFpu(): void {
+    if (this.vcpu.fpuOwner === this) this.vcpu.saveFpu(this.xsave);
+  }
+
+  private dropFpu(): void {
+    if (this.vcpu.fpuOwner === this) this.vcpu.fpuOwner = null;
+  }
+
+  saveContext(ctx: ThreadContext): void {
+    const c = ctx as KvmContext;
+    this.syncFpu();
+    c.regs.set(this.regs);
+    c.xsave.set(this.xsave);
+  }
+
+  restoreContext(ctx: ThreadContext): void {
+    const c = ctx as KvmContext;
+    this.regs.set(c.regs);
+    this.xsave.set(c.xsave);
+    this.dropFpu();
+    this.sregsStale = true;
+  }
+
+  exportRegisters(into: Uint8Array): void {
+    this.syncFpu();
+    const v = new DataView(into.buffer, into.byteOffset, KVM_CONTEXT_BYTES);
+    for (let i = 0; i < REG_COUNT; i++) v.setBigInt64(8 * i, this.regs[i], true);
+    v.setBigUint64(EXPORT_CR3, this.cr3, true);
+    into.set(this.xsave, EXPORT_XSAVE);
+  }
+
+  importRegisters(from: Uint8Array): void {
+    const v = new DataView(from.buffer, from.byteOffset, KVM_CONTEXT_BYTES);
+    for (let i = 0; i < REG_COUNT; i++) this.regs[i] = v.getBigInt64(8 * i, true);
+    this.cr3 = v.getBigUint64(EXPORT_CR3, true);
+    this.xsave.set(from.subarray(EXPORT_XSAVE, EXPORT_XSAVE + KVM_XSAVE_BYTES));
+    this.dropFpu();
+    this.sregsStale = true;
+  }
+
+  getRegs(out: BigInt64Array): void {
+    out.set(this.regs);
+  }
+
+  setRegs(values: BigInt64Array): void {
+    this.regs.set(values.subarray(0, REG_COUNT));
+    this.sregsStale = true;
+  }
+
+  getReg(reg: number): number {
+    return Number(this.regs[reg]);
+  }
+
+  setReg(reg: number, value: number | bigint): void {
+    this.regs[reg] = BigInt.asIntN(64, BigInt(value));
+    if (reg === Reg.FS_BASE || reg === Reg.GS_BASE) this.sregsStale = true;
+  }
+
+  completeSyscall(result: number): void {
+    const r = this.regs;
+    r[Reg.RAX] = BigInt(result);
+    r[Reg.RCX] = r[Reg.RIP];
+    r[Reg.R11] = r[Reg.EFLAGS];
+  }
+
+  dispose(): void {
+    this.dropFpu();
+    if (this.vcpu.userReady === this) this.vcpu.userReady = null;
+    this.pageTables?.destroy((updates) => this.apply(updates));
+  }
+}

@@ -1,0 +1,180 @@
+// Per-address-space 4-level page tables for the KVM backend, in the kernel area's page-table
+// pool (shared-mem/kvm-area.ts). Only vCPU 0 (which owns every address space) writes them.
+//
+// The host writes entries that grant (not present -> present, or more rights on the same
+// frame): a fault re-walks the tables, under a shadow MMU (PVM) as in hardware. Entries that
+// take rights away, or that a table being freed still holds, must be written by guest ring-0
+// code (a shadow MMU only notices guest writes, and the TLB needs invlpg): they are returned
+// as PteUpdates for the shim's apply_pte_updates routine.
+import { Prot } from '../backend.js';
+import { Area, KERNEL_AREA_BYTES, KERNEL_AREA_PHYS } from '../../shared-mem/kvm-area.js';
+import { Errno, E } from '../../kernel/errno.js';
+
+/** Entry bits, in the low word (NX is bit 31 of the high word). */
+const P = 1, W = 2, U = 4;
+const NX_HIGH = 0x80000000;
+const TABLE_BYTES = 4096;
+const LOW_ADDRESS_MASK = 0xfffff000;
+
+/** A write for the shim: PTE's kernel-virtual address, its new value, the user address to invlpg. */
+export type PteUpdate = [pte: bigint, value: bigint, address: bigint];
+
+/** Free 4 KiB tables of the pool. */
+export class PageTablePool {
+  readonly words: Uint32Array;
+  private readonly free: number[] = [];
+
+  constructor(area: SharedArrayBuffer, readonly kernelBase: bigint) {
+    this.words = new Uint32Array(area);
+    for (let off = KERNEL_AREA_BYTES - TABLE_BYTES; off >= Area.PAGE_TABLES; off -= TABLE_BYTES) this.free.push(off);
+  }
+
+  /** A zeroed table's area offset; ENOMEM for the guest when the pool is exhausted. */
+  allocate(): number {
+    const off = this.free.pop();
+    if (off === undefined) throw new Errno(E.ENOMEM);
+    return off;
+  }
+
+  /** The table must hold only zeros, written by the shim if the guest may have seen other values. */
+  release(off: number): void {
+    this.free.push(off);
+  }
+
+  kernelAddress(areaOffset: number): bigint {
+    return this.kernelBase + BigInt(areaOffset);
+  }
+}
+
+/** The entry that maps the kernel area: the same in every PML4. */
+export function kernelPml4Slot(kernelBase: bigint): number {
+  return Number((kernelBase >> 39n) & 511n);
+}
+
+export class PageTables {
+  readonly pml4: number;
+  /** Every table of this address space (the PML4 included), by area offset. */
+  private readonly tables = new Set<number>();
+
+  constructor(private readonly pool: PageTablePool) {
+    this.pml4 = this.newTable();
+    const w = pool.words;
+    const slot = kernelPml4Slot(pool.kernelBase);
+    w[(this.pml4 >> 2) + 2 * slot] = w[(Area.KERNEL_PML4 >> 2) + 2 * slot];
+    w[(this.pml4 >> 2) + 2 * slot + 1] = w[(Area.KERNEL_PML4 >> 2) + 2 * slot + 1];
+  }
+
+  get cr3(): bigint {
+    return BigInt(KERNEL_AREA_PHYS + this.pml4);
+  }
+
+  /**
+   * Maps [vaddr, vaddr+size) onto guest-physical phys with prot. Entries already present that
+   * this changes in a way only the guest may write (another frame, fewer rights) come back as
+   * updates for the shim.
+   */
+  map(vaddr: number, size: number, prot: number, phys: number): PteUpdate[] {
+    const updates: PteUpdate[] = [];
+    const w = this.pool.words;
+    for (let off = 0; off < size; off += TABLE_BYTES) {
+      const va = vaddr + off;
+      const i = this.pteIndex(va, true)!;
+      const lo = leafLow(phys + off, prot), hi = leafHigh(phys + off, prot);
+      const oldLo = w[i], oldHi = w[i + 1];
+      if (!(oldLo & P) || (sameFrame(oldLo, oldHi, lo, hi) && grants(oldLo, oldHi, lo, hi))) {
+        w[i + 1] = hi; // the high word first: the present bit is in the low one
+        w[i] = lo;
+      } else {
+        updates.push(this.update(i, lo, hi, va));
+      }
+    }
+    return updates;
+  }
+
+  /** Takes [vaddr, vaddr+size) away (prot null) or down to prot: updates for the shim. */
+  restrict(vaddr: number, size: number, prot: number | null): PteUpdate[] {
+    const updates: PteUpdate[] = [];
+    const w = this.pool.words;
+    for (let off = 0; off < size; off += TABLE_BYTES) {
+      const va = vaddr + off;
+      const i = this.pteIndex(va, false);
+      if (i === null || !(w[i] & P)) continue;
+      if (prot === null) {
+        updates.push(this.update(i, 0, 0, va));
+        continue;
+      }
+      const phys = (w[i + 1] & ~NX_HIGH) * 2 ** 32 + (w[i] & LOW_ADDRESS_MASK) - 0;
+      const lo = leafLow(phys, prot), hi = leafHigh(phys, prot);
+      if (lo !== w[i] || hi !== w[i + 1]) updates.push(this.update(i, lo, hi, va));
+    }
+    return updates;
+  }
+
+  /** Zeroes every entry this address space's tables hold (through the shim), then gives the tables back. */
+  destroy(apply: (updates: PteUpdate[]) => void): void {
+    const w = this.pool.words;
+    const kernelSlot = kernelPml4Slot(this.pool.kernelBase);
+    const updates: PteUpdate[] = [];
+    for (const t of this.tables) {
+      for (let e = 0; e < 512; e++) {
+        const i = (t >> 2) + 2 * e;
+        if (w[i] === 0 && w[i + 1] === 0) continue;
+        if (t === this.pml4 && e === kernelSlot) {
+          w[i] = 0; // the kernel half's entry: no one runs on this PML4 any more
+          w[i + 1] = 0;
+          continue;
+        }
+        updates.push(this.update(i, 0, 0, 0));
+      }
+    }
+    apply(updates);
+    for (const t of this.tables) this.pool.release(t);
+    this.tables.clear();
+  }
+
+  private newTable(): number {
+    const t = this.pool.allocate();
+    this.tables.add(t);
+    return t;
+  }
+
+  private update(wordIndex: number, lo: number, hi: number, va: number): PteUpdate {
+    return [this.pool.kernelAddress(wordIndex * 4), BigInt(hi) << 32n | BigInt(lo >>> 0), BigInt(va)];
+  }
+
+  /** Word index of va's PTE; the tables on the way are created when create is set (else null if missing). */
+  private pteIndex(va: number, create: boolean): number | null {
+    const w = this.pool.words;
+    let table = this.pml4;
+    for (let level = 3; level >= 1; level--) {
+      const index = Math.floor(va / 2 ** (12 + 9 * level)) % 512;
+      const i = (table >> 2) + 2 * index;
+      if (!(w[i] & P)) {
+        if (!create) return null;
+        const next = this.newTable();
+        const phys = KERNEL_AREA_PHYS + next;
+        w[i + 1] = Math.floor(phys / 2 ** 32);
+        w[i] = ((phys >>> 0) & LOW_ADDRESS_MASK) | P | W | U;
+      }
+      table = (w[i + 1] & ~NX_HIGH) * 2 ** 32 + (w[i] & LOW_ADDRESS_MASK) - KERNEL_AREA_PHYS;
+    }
+    return (table >> 2) + 2 * (Math.floor(va / TABLE_BYTES) % 512);
+  }
+}
+
+function leafLow(phys: number, prot: number): number {
+  return (((phys >>> 0) & LOW_ADDRESS_MASK) | P | U | (prot & Prot.WRITE ? W : 0)) >>> 0;
+}
+
+function leafHigh(phys: number, prot: number): number {
+  return (Math.floor(phys / 2 ** 32) | (prot & Prot.EXEC ? 0 : NX_HIGH)) >>> 0;
+}
+
+function sameFrame(lo1: number, hi1: number, lo2: number, hi2: number): boolean {
+  return (lo1 & LOW_ADDRESS_MASK) === (lo2 & LOW_ADDRESS_MASK) && (hi1 & ~NX_HIGH) === (hi2 & ~NX_HIGH);
+}
+
+/** Whether the new entry has every right the old one had (write; execute, i.e. NX not newly set). */
+function grants(oldLo: number, oldHi: number, lo: number, hi: number): boolean {
+  return (!(oldLo & W) || (lo & W) !== 0) && (!!(oldHi & NX_HIGH) || !(hi & NX_HIGH));
+}

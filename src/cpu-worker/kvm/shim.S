@@ -1,0 +1,68 @@
+# The KVM backend's ring-0 shim: a few hundred bytes that turn exceptions, interrupts and
+# syscalls into exits to the vCPU's worker. Assembled by scripts/build-native.sh into a flat
+# binary (dist/native/kvm-shim.bin) that the host copies to the start of the kernel area
+# (shared-mem/kvm-area.ts). Every entry point sits at a fixed offset that kvm-area.ts names.
+#
+# Each exit is `out %al, $EXIT_PORT`: it clobbers no register, and the host tells the reasons
+# apart by the RIP after it. The host never resumes at those RIPs: it loads the thread's user
+# state afresh (registers and segments), so no path here returns to the guest.
+        .set EXIT_PORT, 0xe0
+        .code64
+        .text
+
+# Exceptions 0-31 and interrupts 32-47: 16 bytes each. The CPU pushes an error code for some
+# vectors; the others push 0, so the frame is the same for all: vector, error code, then the
+# CPU's RIP, CS, RFLAGS, RSP, SS.
+        .macro vector n
+        .org \n * 16
+        .if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
+        .else
+        pushq $0
+        .endif
+        pushq $\n
+        jmp exception_exit
+        .endm
+
+        .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+        vector \n
+        .endr
+        .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+        vector \n
+        .endr
+
+        .org 0x400
+exception_exit:
+        out %al, $EXIT_PORT
+        ud2
+
+# Applies page-table updates that take rights away (unmap, mprotect), which the host may not
+# write itself: a shadow MMU only notices writes the guest makes. RDI points at the vCPU's
+# mailbox: a count, then (PTE address, new value, user address) triples, kernel-virtual.
+        .org 0x480
+apply_pte_updates:
+        mov (%rdi), %rcx
+        lea 8(%rdi), %rsi
+1:      test %rcx, %rcx
+        jz 2f
+        mov (%rsi), %rax
+        mov 8(%rsi), %rdx
+        mov %rdx, (%rax)
+        mov 16(%rsi), %rax
+        invlpg (%rax)
+        add $24, %rsi
+        dec %rcx
+        jmp 1b
+2:      jmp pte_updates_done
+        .org 0x4c0
+pte_updates_done:
+        out %al, $EXIT_PORT
+        ud2
+
+# The syscall entry (LSTAR), on its own user-accessible page: on PVM `syscall` lands here
+# still in ring 3; on VMX/SVM in ring 0. Either way the host completes the call and loads the
+# return state (RIP = RCX, RFLAGS = R11).
+        .org 0x1000
+syscall_entry:
+        out %al, $EXIT_PORT
+        ud2
+        .org 0x2000

@@ -126,7 +126,11 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
    * waker before the waker's syscall returns, as on Linux.
    */
   private wakeFdWaitersAfter(nr: number): void {
-    if (MAY_READY_FDS.has(nr) && [...this.blocked].some((t) => ['fd', 'fds'].includes(t.parked!.wait.kind))) this.collectWakeups(0);
+    if (!MAY_READY_FDS.has(nr)) return;
+    for (const t of this.blocked) {
+      const kind = t.parked!.wait.kind;
+      if (kind === 'fd' || kind === 'fds') return this.collectWakeups(0);
+    }
   }
 
   regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean {

@@ -119,16 +119,24 @@ export function guestSockaddr(t: Thread, f: OpenFile, host: Uint8Array, side: 'l
   t.mm.writeU32(lenP, out.length);
 }
 
-/** Runs a host call that returns a sockaddr into scratch, then copies it to the guest. */
-export function withSockaddrOut(t: Thread, f: OpenFile, side: 'local' | 'peer', addrP: number, lenP: number, call: (addr: number, lenAddr: number) => number): number {
+/**
+ * Runs a host call that fills a sockaddr and its length (accept4, getsockname, getpeername) in
+ * scratch; returns the call's result and, when it succeeded, the sockaddr's bytes.
+ */
+export function receiveHostSockaddr(call: (addr: number, lenAddr: number) => number): { result: number; addr: Uint8Array } {
   const buf = scratch.bounce(SOCKADDR_MAX + 8);
   const dv = new DataView(buf.view.buffer, buf.view.byteOffset, SOCKADDR_MAX + 8);
   dv.setUint32(SOCKADDR_MAX, SOCKADDR_MAX, true);
-  const r = call(buf.address, buf.address + SOCKADDR_MAX);
-  if (r < 0) return r;
-  const len = dv.getUint32(SOCKADDR_MAX, true);
-  guestSockaddr(t, f, buf.view.slice(0, Math.min(len, SOCKADDR_MAX)), side, addrP, lenP);
-  return r;
+  const result = call(buf.address, buf.address + SOCKADDR_MAX);
+  const addr = result < 0 ? new Uint8Array(0) : buf.view.slice(0, Math.min(dv.getUint32(SOCKADDR_MAX, true), SOCKADDR_MAX));
+  return { result, addr };
+}
+
+/** Runs a host call that returns a sockaddr into scratch, then copies it to the guest. */
+export function withSockaddrOut(t: Thread, f: OpenFile, side: 'local' | 'peer', addrP: number, lenP: number, call: (addr: number, lenAddr: number) => number): number {
+  const { result, addr } = receiveHostSockaddr(call);
+  if (result >= 0) guestSockaddr(t, f, addr, side, addrP, lenP);
+  return result;
 }
 
 /** Places addr in scratch's second path region (a send's payload may be in the bounce buffer). */

@@ -6,7 +6,7 @@ import { E, Errno } from './errno.js';
 import { O, OpenFile } from './files.js';
 import { hostSyscall, scratch } from './host/libc.js';
 import { clampCount, hostReady, POLLIN, POLLOUT, socketDeadline, transfer } from './fd-io.js';
-import { guestSockaddr, sockaddrIn, SOCKADDR_MAX, unixPath, withHostSockaddr, withSockaddrOut } from './sockaddr.js';
+import { guestSockaddr, receiveHostSockaddr, sockaddrIn, unixPath, withHostSockaddr, withSockaddrOut } from './sockaddr.js';
 import {
   eachMessage, incomingBuffer, incomingMsghdr, MSG, outgoingBuffer, outgoingMsghdr, receive, send, UIO_MAXIOV,
 } from './socket-io.js';
@@ -82,11 +82,8 @@ const listen: SyscallHandler = (t, [fd, backlog]) => {
 
 /** Where a listening socket listens, as the event log names it: the host's view (a published port's host port). */
 function listeningOn(f: OpenFile): { address: string; port: number } {
-  const buf = scratch.bounce(SOCKADDR_MAX + 8);
-  const dv = new DataView(buf.view.buffer, buf.view.byteOffset, SOCKADDR_MAX + 8);
-  dv.setUint32(SOCKADDR_MAX, SOCKADDR_MAX, true);
-  if (hostSyscall(NR.getsockname, f.hostFd, buf.address, buf.address + SOCKADDR_MAX) < 0) return { address: '?', port: 0 };
-  const a = buf.view.slice(0, Math.min(dv.getUint32(SOCKADDR_MAX, true), SOCKADDR_MAX));
+  const { result, addr: a } = receiveHostSockaddr((addr, lenAddr) => hostSyscall(NR.getsockname, f.hostFd, addr, lenAddr));
+  if (result < 0) return { address: '?', port: 0 };
   const family = a[0] | (a[1] << 8);
   if (family === AF_INET || family === AF_INET6) return inetEndpoint(a);
   return { address: f.socketPath ?? 'unix', port: 0 };
@@ -96,12 +93,8 @@ function acceptOn(t: Thread, fd: number, addrP: number, lenP: number, flags: num
   if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);
   const f = socketFile(t, fd);
   return transfer(f, POLLIN, () => {
-    const buf = scratch.bounce(SOCKADDR_MAX + 8);
-    const dv = new DataView(buf.view.buffer, buf.view.byteOffset, SOCKADDR_MAX + 8);
-    dv.setUint32(SOCKADDR_MAX, SOCKADDR_MAX, true);
-    const r = hostSyscall(NR.accept4, f.hostFd, buf.address, buf.address + SOCKADDR_MAX, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const { result: r, addr: peer } = receiveHostSockaddr((addr, lenAddr) => hostSyscall(NR.accept4, f.hostFd, addr, lenAddr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (r < 0) return r;
-    const peer = buf.view.slice(0, Math.min(dv.getUint32(SOCKADDR_MAX, true), SOCKADDR_MAX));
     const guestFd = install(t, r, flags);
     guestSockaddr(t, f, peer, 'peer', addrP, lenP);
     return guestFd;

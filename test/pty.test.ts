@@ -1,6 +1,6 @@
 // The interactive busybox shell on a pty, driven expect-style: a background job shows up in
 // `jobs` as Running, `kill %1` ends it, arithmetic expansion works, and `exit` ends starling
-// with status 0.
+// with status 0; a resize of the terminal reaches the guest.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { CLI, cliArgs } from './helpers.js';
@@ -76,5 +76,44 @@ t.test('job control in an interactive shell on a pty', { skip: python.status ===
   tt.ok(/Terminated +sleep 300/.test(kill + jobsAfterKill) || !/sleep 300/.test(jobsAfterKill), `the job is reported Terminated or gone: ${JSON.stringify(kill + jobsAfterKill)}`, knownBug);
   tt.equal(echo, 'echo done-$((6*7))\r\ndone-42\r\n', 'arithmetic expansion');
   tt.equal(session.status, 0, 'exit ends starling with status 0');
+  tt.end();
+});
+
+// Resizes the pty once the guest says it is ready, then waits for the guest to report the new
+// size; prints JSON with starling's exit status.
+const RESIZE_DRIVER = String.raw`
+import fcntl, json, os, pty, select, struct, sys, termios, time
+argv = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+buf = b''
+def wait_for(text):
+    global buf
+    end = time.time() + 30
+    while text not in buf:
+        if time.time() > end:
+            sys.exit('timed out waiting for %r after %r' % (text, buf))
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                data = b''
+            if not data:
+                sys.exit('EOF waiting for %r after %r' % (text, buf))
+            buf += data
+wait_for(b'trapped')
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 33, 111, 0, 0))
+wait_for(b'33 111')
+_, status = os.waitpid(pid, 0)
+print(json.dumps({'status': os.waitstatus_to_exitcode(status)}))
+`;
+
+t.test("a resize of starling's terminal reaches the guest as SIGWINCH", { skip: python.status === 0 ? false : 'python3 with its pty module is not installed' }, (tt) => {
+  const guest = ['/bin/sh', '-c', 'trap "stty size; exit 5" WINCH; echo trapped; while :; do sleep 1; done'];
+  const r = spawnSync('python3', ['-c', RESIZE_DRIVER, JSON.stringify([process.execPath, CLI, ...cliArgs(['run', '--', ...guest])])],
+    { encoding: 'utf8', timeout: 120_000 });
+  tt.equal(r.status, 0, `the guest printed the new size (stderr: ${r.stderr.slice(-500)})`);
+  tt.same(JSON.parse(r.stdout || '{}'), { status: 5 }, 'its trap ran and ended it');
   tt.end();
 });

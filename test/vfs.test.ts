@@ -55,7 +55,7 @@ const CPUS = 3;
 const vfs = new Vfs(root, [
   { host: bound, guest: '/mnt/b', readOnly: false },
   { host: robound, guest: '/ro/', readOnly: true },
-], { cpus: CPUS });
+], { cpus: CPUS, consolePath: null });
 
 const kernel = {
   cpus: CPUS, pool: { used: 0 }, poolAddress: 0, memBytes: 1 << 30, vfs, strace: null,

@@ -15,7 +15,7 @@ import { AddressSpace } from '../kernel/mm/address-space.js';
 import { FdTable } from '../kernel/files.js';
 import { Vfs } from '../kernel/vfs/vfs.js';
 import { Strace } from '../kernel/strace.js';
-import { consoleForegroundGroup, openStandardStreams } from '../kernel/sys-file.js';
+import { consoleForegroundGroup, openStandardStreams, type GuestConsole } from '../kernel/sys-file.js';
 import { execImage } from '../kernel/exec/exec.js';
 import { releaseThread } from '../kernel/sys-thread.js';
 import { rank, Policy } from '../kernel/sched/run-queue.js';
@@ -49,6 +49,8 @@ export interface VcpuTask {
   monitor: MessagePort | null;
   /** The machine's KVM VM with --accel kvm; null for Unicorn. */
   kvm: KvmTask | null;
+  /** With --console pty (on vCPU 0): the host pty slave that is the guest's console (main/console/). */
+  console: GuestConsole | null;
 }
 
 /** What a vCPU task resolves to: the first program's wait status, or null for the others. */
@@ -382,7 +384,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     if (!bits || !init) return;
     for (let sig = 1; sig <= 32; sig++) {
       if (!(bits & (1 << (sig - 1)))) continue;
-      const fromTerminal = sig === SIG.INT || sig === SIG.QUIT || sig === SIG.TSTP;
+      const fromTerminal = sig === SIG.INT || sig === SIG.QUIT || sig === SIG.TSTP || sig === SIG.WINCH;
       const group = fromTerminal ? consoleForegroundGroup() ?? init.pgid : null;
       for (const p of this.residents.values()) {
         if (group === null ? p === init : p.pgid === group) sendSignal(p, null, { signo: sig, code: SI_KERNEL });
@@ -882,7 +884,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
     new Executor(task.cpu, control, task.slots, engineFactory(task.cpu, control, task.memory, task.kvm)).run();
     return null;
   }
-  const vfs = new Vfs(boot.rootfs, boot.binds, { cpus: task.cpus });
+  const vfs = new Vfs(boot.rootfs, boot.binds, { cpus: task.cpus, consolePath: task.console?.hostPath ?? null });
   let vcpu: Vcpu | null = null;
   const futexes = new FutexTable((t) => vcpu!.wake(t));
   const events: EventSink = { emit: (e) => vcpu?.monitor?.emit(e) };
@@ -902,7 +904,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
   }));
   const pid = kernel.allocateId();
   const files = new FdTable();
-  openStandardStreams(files);
+  openStandardStreams(files, task.console?.hostFd ?? null);
   const p = new Process(kernel, pid, 0, kernel.newAddressSpace(), files, { cwd: boot.cwd, umask: 0o022 });
   const t = new Thread(pid, p, 'starling-init');
   p.threads.add(t);

@@ -478,17 +478,25 @@ const fallocate: SyscallHandler = (t, [fd, mode, offset, len]) =>
 
 const F_DUPFD_CLOEXEC = 1030;
 
+/** The guest's console when it is not starling's own terminal: a host pty slave (main/console/). */
+export interface GuestConsole {
+  hostFd: number;
+  /** What /dev/console and /dev/tty open. */
+  hostPath: string;
+}
+
 /**
- * Guest fds 0, 1 and 2 over copies of the host's: the guest sees the host's access modes
- * (a terminal is O_RDWR on all three, as on Linux) but never its O_NONBLOCK.
+ * Guest fds 0, 1 and 2 over copies of the host's, or of the console's (consoleFd): the guest
+ * sees the host's access modes (a terminal is O_RDWR on all three, as on Linux) but never its
+ * O_NONBLOCK.
  */
-export function openStandardStreams(files: FdTable): void {
+export function openStandardStreams(files: FdTable, consoleFd: number | null): void {
   ['/dev/stdin', '/dev/stdout', '/dev/stderr'].forEach((guestPath, fd) => {
-    const hostFd = hostSyscall(HostNr.fcntl, fd, F_DUPFD_CLOEXEC, 0);
+    const hostFd = hostSyscall(HostNr.fcntl, consoleFd ?? fd, F_DUPFD_CLOEXEC, 0);
     if (hostFd < 0) return;
     const fl = hostSyscall(HostNr.fcntl, hostFd, F.GETFL);
     const flags = fl >= 0 ? fl & ~O.NONBLOCK : (fd === 0 ? O.RDONLY : O.WRONLY) | O.LARGEFILE;
-    files.installAt(fd, new OpenFile(hostFd, flags, guestPath), false);
+    files.installAt(fd, new OpenFile(hostFd, flags, consoleFd === null ? guestPath : '/dev/console'), false);
   });
 }
 

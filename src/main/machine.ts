@@ -13,6 +13,9 @@ import { MachineMonitor } from './monitor/machine-monitor.js';
 import { RuntimeDirError } from './monitor/runtime-dir.js';
 import type { KvmTask } from '../cpu-worker/kvm/kvm-vcpu.js';
 import { createKvmVm, probeKvm } from '../cpu-worker/kvm/kvm-vm.js';
+import { ConsoleDevice } from './console/console-device.js';
+import { connectTerminal, terminalSize } from './console/terminal.js';
+import { HostPtyError } from './console/host-pty.js';
 
 /** How guest code runs: emulated by Unicorn, on KVM vCPUs, or KVM when it works. */
 export type Accel = 'unicorn' | 'kvm' | 'auto';
@@ -23,6 +26,11 @@ export interface MachineConfig {
   memBytes: number;
   /** Most processes alive at once (fork beyond it gives EAGAIN). */
   maxProcs: number;
+  /**
+   * The guest's console: starling's own standard streams (stdio), or a pty starling owns
+   * (pty), shown on starling's terminal and open to `starling console` clients.
+   */
+  console: 'stdio' | 'pty';
   boot: BootSpec;
   monitor: {
     /** The machine's name in the runtime directory (null: generated from the program's). */
@@ -36,8 +44,12 @@ export interface MachineConfig {
 
 export type MachineOutcome = { status: number } | { error: string; exitCode: number };
 
-/** What starling receives that the guest should get instead: Ctrl-C, Ctrl-\\, Ctrl-Z, a hang-up, a polite stop. */
+/**
+ * What starling receives that the guest should get instead: Ctrl-C, Ctrl-\\, Ctrl-Z, a hang-up,
+ * a polite stop, and (when the guest shares starling's terminal) a change of window size.
+ */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGHUP', 'SIGTERM'];
+const FORWARDED_WITH_STDIO: NodeJS.Signals[] = [...FORWARDED, 'SIGWINCH'];
 /** Three Ctrl-C within this many ms end the machine even if the guest ignores SIGINT. */
 const FORCE_WINDOW_MS = 2000;
 /** After SIGTERM or SIGHUP, the first process gets this long to end before it gets SIGKILL (as a container's stop). */
@@ -65,17 +77,21 @@ class StopGrace {
 }
 
 /**
- * Forwards host signals to the guest: vCPU 0, where the first process lives, picks them up
- * (its engine is asked to stop so it does so at once) and sends them to that process's group.
+ * A signal from outside for the guest: vCPU 0, where the first process lives, picks it up (its
+ * engine is asked to stop so it does so at once) and sends it on, the terminal's signals to
+ * the console's foreground group, the others to the first process.
  */
-function forwardHostSignals(control: Int32Array, grace: StopGrace): () => void {
+function postHostSignal(control: Int32Array, sig: number): void {
+  Atomics.or(control, Control.HOST_SIGNALS, 1 << (sig - 1));
+  requestPreempt(control, 0);
+  ringDoorbell(control, 0);
+}
+
+/** Forwards the signals starling receives to the guest (see FORWARDED). */
+function forwardHostSignals(control: Int32Array, grace: StopGrace, signals: NodeJS.Signals[]): () => void {
   let interrupts: number[] = [];
-  const send = (sig: number) => {
-    Atomics.or(control, Control.HOST_SIGNALS, 1 << (sig - 1));
-    requestPreempt(control, 0);
-    ringDoorbell(control, 0);
-  };
-  const handlers = FORWARDED.map((name) => {
+  const send = (sig: number) => postHostSignal(control, sig);
+  const handlers = signals.map((name) => {
     const handler = () => {
       if (name === 'SIGINT') {
         const now = Date.now();
@@ -89,6 +105,15 @@ function forwardHostSignals(control: Int32Array, grace: StopGrace): () => void {
     return [name, handler] as const;
   });
   return () => handlers.forEach(([name, handler]) => process.off(name, handler));
+}
+
+/**
+ * starling's own terminal as a client of the console: output to stdout, keys and window changes
+ * in. It stays attached to the end, so the guest's last output reaches stdout as the device closes.
+ */
+function showConsole(device: ConsoleDevice): () => void {
+  process.stdout.write(device.attach({ output: (bytes) => void process.stdout.write(bytes) }));
+  return connectTerminal({ input: (bytes) => device.input(bytes), resize: (size) => device.resize(size) });
 }
 
 const VCPU_WORKER = fileURLToPath(new URL('../cpu-worker/vcpu.js', import.meta.url));
@@ -119,13 +144,16 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   const bootTimeMs = Number(process.hrtime.bigint()) / 1e6;
   const grace = new StopGrace();
   let monitor: MachineMonitor;
+  let consoleDevice: ConsoleDevice | null = null;
   try {
+    if (config.console === 'pty') consoleDevice = ConsoleDevice.open(terminalSize(), (sig) => postHostSignal(control, sig));
     monitor = new MachineMonitor({
       ...config.monitor, program: Buffer.from(config.boot.program, 'latin1').toString('utf8'), cpus: config.cpus, control,
-      bootAt: bootTimeMs, stop: (signalAll) => grace.begin(signalAll),
+      bootAt: bootTimeMs, stop: (signalAll) => grace.begin(signalAll), console: consoleDevice,
     });
   } catch (e) {
-    if (e instanceof RuntimeDirError) return { error: e.message, exitCode: 125 };
+    consoleDevice?.close();
+    if (e instanceof RuntimeDirError || e instanceof HostPtyError) return { error: e.message, exitCode: 125 };
     throw e;
   }
   const pool = new Piscina({
@@ -140,7 +168,10 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   const tasks: Array<Promise<VcpuResult>> = [];
   for (let cpu = 0; cpu < config.cpus; cpu++) {
     const port = cpu === 0 ? monitor.link.agentPort : null;
-    const task: VcpuTask = { cpu, cpus: config.cpus, memory, control: controlBuffer, slots, bootTimeMs, boot: cpu === 0 ? config.boot : null, monitor: port, kvm };
+    const task: VcpuTask = {
+      cpu, cpus: config.cpus, memory, control: controlBuffer, slots, bootTimeMs, boot: cpu === 0 ? config.boot : null, monitor: port, kvm,
+      console: cpu === 0 ? consoleDevice?.guestEnd ?? null : null,
+    };
     tasks.push(pool.run(task, { transferList: port ? [port] : [] }));
   }
   // A vCPU worker that dies leaves threads lent to it stranded: the machine cannot go on.
@@ -151,7 +182,8 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   // The endpoint starts while the machine boots; a --monitor port that cannot be had ends it.
   const monitorFailure = monitor.listen().then(() => new Promise<never>(() => {}), (e: Error) => ({ error: e.message, exitCode: 125 } as MachineOutcome));
   const stopTicker = startTicker(control, config.cpus);
-  const stopForwarding = forwardHostSignals(control, grace);
+  const stopForwarding = forwardHostSignals(control, grace, consoleDevice ? FORWARDED : FORWARDED_WITH_STDIO);
+  const disconnectTerminal = consoleDevice && showConsole(consoleDevice);
   let outcome: MachineOutcome = { error: 'the first vCPU returned no result', exitCode: 125 };
   try {
     const result = await Promise.race([tasks[0], workerFailure, monitorFailure]);
@@ -165,6 +197,8 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     for (let cpu = 1; cpu < config.cpus; cpu++) new ExecSlot(slots, cpu).wake();
     await Promise.allSettled(tasks);
     await pool.destroy();
+    disconnectTerminal?.();
+    consoleDevice?.close();
     await monitor.close(outcome);
   }
   return outcome;

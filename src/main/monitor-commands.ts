@@ -7,6 +7,8 @@ import { listMachines, NAME_PATTERN, RuntimeDirError } from './monitor/runtime-d
 import { signalNumber } from './monitor/protocol.js';
 import type { CopyEntry, ProcessView, Stats } from './monitor/protocol.js';
 import { UsageError } from './options.js';
+import { connectTerminal, terminalSize } from './console/terminal.js';
+import type { WindowSize } from './console/host-pty.js';
 
 /** A failure of a monitor command: printed as one line, exit status 1. */
 export class CommandError extends Error {}
@@ -19,6 +21,7 @@ export async function monitorCommand(command: string, args: string[]): Promise<n
       case 'cp': return await cp(args);
       case 'kill': return await kill(args);
       case 'stop': return await stop(args);
+      case 'console': return await attachConsole(args);
       default: throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
@@ -161,6 +164,31 @@ async function stop(args: string[]): Promise<number> {
   // The machine closes the connection when it exits (after at most the grace period).
   await client.untilClosed();
   return 0;
+}
+
+/** starling console [MACHINE]: this terminal on the machine's console until Ctrl-] or the machine's end. */
+async function attachConsole(args: string[]): Promise<number> {
+  if (args.length > 1) throw new UsageError('usage: starling console [MACHINE]');
+  const name = machineArg(args[0]);
+  return withClient(name, async (client) => {
+    const { id, reply } = client.begin({ type: 'console' }, { onBinary: (bytes) => void process.stdout.write(bytes) });
+    await reply;
+    if (process.stderr.isTTY) process.stderr.write(`starling: attached to the console of ${name} (Ctrl-] detaches)\r\n`);
+    const resize = (size: WindowSize) => void client.request({ type: 'console-resize', ...size }).catch(() => {});
+    if (process.stdout.isTTY) resize(terminalSize());
+    let disconnect = () => {};
+    const why = await new Promise<string>((resolve) => {
+      disconnect = connectTerminal({
+        input: (bytes) => void client.sendBinary(id, bytes).catch(() => {}),
+        resize,
+        detach: () => resolve(`detached from ${name}`),
+      });
+      void client.untilClosed().then(() => resolve(`machine ${name} stopped`));
+    });
+    disconnect();
+    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}starling: console: ${why}\n`);
+    return 0;
+  });
 }
 
 // ---- cp ----

@@ -23,8 +23,8 @@ const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 export const RUN_HELP = `Usage: starling run [OPTIONS] [--] PROGRAM [ARGS...]
 
 Boots a machine and runs PROGRAM in it: a path inside the guest, or a name looked up in the
-guest's PATH. The guest's stdin, stdout and stderr are the terminal's. starling exits with the
-guest's exit status, or 128+N when the guest was killed by signal N.
+guest's PATH. The guest's stdin, stdout and stderr are the terminal's (see --console). starling
+exits with the guest's exit status, or 128+N when the guest was killed by signal N.
 
 Options:
   --cpus N               virtual CPUs, one worker thread each (default: the host's cores, at most ${MAX_CPUS})
@@ -43,6 +43,9 @@ Options:
                          one is named; repeatable); other guest ports are the same host port
   --listen-all           guest listeners take connections on every host interface (default:
                          from the host's loopback only)
+  --console stdio|pty    the guest's console: starling's own stdin, stdout and stderr (stdio, the
+                         default), or a pseudo-terminal starling owns (pty), shown on starling's
+                         terminal and open to 'starling console NAME' from elsewhere
   --strace[=FILE]        write one line per syscall, as strace -f does, to stderr or FILE
   --name NAME            the machine's name for starling ps/top/cp/kill/stop (default: the
                          program's name and a random suffix)
@@ -76,6 +79,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
   let strace: { file: string | null } | null = null;
   const monitor: MachineConfig['monitor'] = { name: null, port: null, eventLog: null };
   let accel: Accel = 'unicorn';
+  let consoleMode: MachineConfig['console'] = 'stdio';
   const binds: MachineConfig['boot']['binds'] = [];
   const publish: PublishedPort[] = [];
   let listenAll = false;
@@ -144,6 +148,12 @@ export function parseRunArgs(argv: string[]): MachineConfig {
         accel = v as Accel;
         break;
       }
+      case '--console': {
+        const v = value(name, inline);
+        if (v !== 'stdio' && v !== 'pty') throw new UsageError(`--console: '${v}' is not stdio or pty`);
+        consoleMode = v;
+        break;
+      }
       case '--strace':
         strace = { file: inline ? resolve(inline) : null };
         break;
@@ -177,6 +187,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
     maxProcs,
     monitor,
     accel,
+    console: consoleMode,
     boot: { rootfs, binds, cwd: posix.normalize(hostPathToBytes(cwd)), program, args, env: env.map(hostPathToBytes), strace, network: { publish, listenAll } },
   };
 }

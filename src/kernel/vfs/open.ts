@@ -168,7 +168,9 @@ function openSynth(env: OpenEnv, r: Resolved, node: SynthNode | undefined, inten
       return file;
     }
     case 'device': {
-      const fd = check(hostSyscall(HostNr.openat, AT.FDCWD, cName(node.hostPath), hostFlagsOf(flags) & ~O.CREAT));
+      // A guest's terminal never becomes starling's controlling terminal: which session a
+      // terminal controls is the guest kernel's record (TIOCSCTTY).
+      const fd = check(hostSyscall(HostNr.openat, AT.FDCWD, cName(node.hostPath), (hostFlagsOf(flags) & ~O.CREAT) | O.NOCTTY));
       return new OpenFile(fd, openFileFlags(flags), r.path);
     }
     default:

@@ -62,7 +62,7 @@ export class Vfs {
   private readonly bornAt = Math.floor(Date.now() / 1000);
   private readonly openEnv: OpenEnv;
 
-  constructor(rootHostDir: string, binds: readonly BindSpec[], info: { cpus: number }) {
+  constructor(rootHostDir: string, binds: readonly BindSpec[], info: { cpus: number; consolePath: string | null }) {
     const root = openHostMount('/', rootHostDir, false);
     const proc: ProcContext = {
       cpus: info.cpus,
@@ -72,7 +72,7 @@ export class Vfs {
     const synthetic: SynthMount[] = [
       { kind: 'synth', at: '/proc', fsType: 'proc', magic: FS_MAGIC.proc, minor: 20, options: 'rw,nosuid,nodev,noexec,relatime', root: (t) => procRoot(proc, t) },
       { kind: 'synth', at: '/sys', fsType: 'sysfs', magic: FS_MAGIC.sysfs, minor: 21, options: 'ro,nosuid,nodev,noexec,relatime', root: () => sysRoot(info.cpus) },
-      { kind: 'synth', at: '/dev', fsType: 'devtmpfs', magic: FS_MAGIC.tmpfs, minor: 5, options: 'rw,nosuid,relatime', root: () => devRoot() },
+      { kind: 'synth', at: '/dev', fsType: 'devtmpfs', magic: FS_MAGIC.tmpfs, minor: 5, options: 'rw,nosuid,relatime', root: () => devRoot(info.consolePath) },
     ];
     const bound = binds.map((b) => openHostMount(canonicalMountPoint(b.guest), b.host, b.readOnly));
     this.mounts = new MountTable(root, [...synthetic, ...bound]);

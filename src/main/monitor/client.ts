@@ -7,6 +7,9 @@ import { binaryFrame, type ClientMessage, type ServerMessage } from './protocol.
 
 export class MonitorError extends Error {}
 
+/** Requests whose stream goes on after their reply: a subscription's updates, the console's output. */
+const STREAMING = new Set<string>(['subscribe', 'console']);
+
 type Reply = Extract<ServerMessage, { ok: boolean }>;
 type Streamed = Exclude<ServerMessage, { ok: boolean }>;
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -16,7 +19,7 @@ interface Pending {
   reject: (e: Error) => void;
   onStream?: (m: Streamed) => void;
   onBinary?: (bytes: Buffer) => void;
-  /** The request streams after its reply (subscribe). */
+  /** The request streams after its reply (STREAMING). */
   keepStreaming?: boolean;
 }
 
@@ -35,8 +38,8 @@ export class MonitorClient {
       const p = this.pending.get(m.id);
       if (!p) return;
       if ('ok' in m) {
-        // A subscription's updates keep coming under its id after the reply.
-        if (!m.ok || !p.onStream || p.keepStreaming !== true) this.pending.delete(m.id);
+        // A subscription's updates and the console's output keep coming under its id after the reply.
+        if (!m.ok || p.keepStreaming !== true) this.pending.delete(m.id);
         if (m.ok) p.resolve(m as Record<string, unknown>);
         else p.reject(new MonitorError((m as { error: string }).error));
       } else {
@@ -71,15 +74,15 @@ export class MonitorClient {
     if (this.ended) return Promise.reject(this.ended);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (m: Record<string, unknown>) => void, reject, ...streams, keepStreaming: message.type === 'subscribe' });
+      this.pending.set(id, { resolve: resolve as (m: Record<string, unknown>) => void, reject, ...streams, keepStreaming: STREAMING.has(message.type) });
       this.ws.send(JSON.stringify({ ...message, id }));
     });
   }
 
-  /** Starts a request whose id the caller needs before the reply (copy-in sends more under it). */
-  begin<T = Record<string, unknown>>(message: WithoutId<ClientMessage>): { id: number; reply: Promise<T> } {
+  /** Starts a request whose id the caller needs before the reply (copy-in and console send more under it). */
+  begin<T = Record<string, unknown>>(message: WithoutId<ClientMessage>, streams: Omit<Pending, 'resolve' | 'reject'> = {}): { id: number; reply: Promise<T> } {
     const id = this.nextId;
-    return { id, reply: this.request<T>(message) };
+    return { id, reply: this.request<T>(message, streams) };
   }
 
   send(message: ClientMessage): void {

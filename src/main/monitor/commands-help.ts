@@ -1,6 +1,6 @@
 // What `starling --help` says of the monitor's commands (monitor-commands.ts), kept apart so
 // that the CLI loads the commands, and the ws library with them, only when one is used.
-export const MONITOR_COMMANDS = ['ps', 'top', 'cp', 'kill', 'stop'];
+export const MONITOR_COMMANDS = ['ps', 'top', 'cp', 'kill', 'stop', 'console'];
 
 export const isMonitorCommand = (c: string) => MONITOR_COMMANDS.includes(c);
 
@@ -11,4 +11,6 @@ export const MONITOR_HELP = `  ps [MACHINE]                           running ma
   cp HOSTPATH MACHINE:/PATH              ... or into it
   kill [-SIG] MACHINE PID                send a signal (default TERM) to a guest process
   stop MACHINE                           SIGTERM to every guest process, SIGKILL after 5 s; the
-                                         machine then exits`;
+                                         machine then exits
+  console [MACHINE]                      attach this terminal to the console of a machine started
+                                         with --console pty (Ctrl-] detaches)`;

@@ -7,6 +7,7 @@ import { EventLog } from './event-log.js';
 import { KernelLink } from './kernel-link.js';
 import { generateName, Registration, RuntimeDirError } from './runtime-dir.js';
 import type { MonitorServer } from './server.js';
+import type { ConsoleDevice } from '../console/console-device.js';
 
 export interface MachineMonitorOptions {
   name: string | null;
@@ -20,6 +21,8 @@ export interface MachineMonitorOptions {
   bootAt: number;
   /** starling stop: begin the machine's grace period with this way of signalling every process. */
   stop: (signalAll: (sig: number) => void) => void;
+  /** The console clients may attach to (--console pty), or null when it is starling's own stdio. */
+  console: ConsoleDevice | null;
 }
 
 export class MachineMonitor {
@@ -50,7 +53,7 @@ export class MachineMonitor {
     let port: number;
     try {
       ({ server: this.server, port } = await MonitorServer.start({
-        port: o.port ?? 0, token: this.registration.token, info, link: this.link, bootAt: o.bootAt, stop: () => o.stop(signalAll),
+        port: o.port ?? 0, token: this.registration.token, info, link: this.link, bootAt: o.bootAt, stop: () => o.stop(signalAll), console: o.console,
       }));
     } catch (e) {
       throw new RuntimeDirError(`--monitor: cannot listen on 127.0.0.1:${o.port}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);

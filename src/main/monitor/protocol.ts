@@ -1,6 +1,7 @@
 // The monitor's wire protocol (docs/MONITOR.md): JSON text messages over one WebSocket, plus
 // binary frames for file contents. Every request carries an id; its reply carries the same id
-// and ok. A binary frame is the request's id (uint32, little-endian) followed by bytes.
+// and ok. A binary frame is the request's id (uint32, little-endian) followed by bytes: file
+// contents of a copy, or what the console prints and what is typed at it.
 import type { ProcessSnapshot } from '../../cpu-worker/monitor-agent.js';
 import { constants as osConstants } from 'node:os';
 import type { MachineEntry } from './runtime-dir.js';
@@ -18,7 +19,9 @@ export type ClientMessage =
   | { id: number; type: 'copy-in'; path: string; name: string }
   | { id: number; type: 'entry' } & CopyEntry
   | { id: number; type: 'end' }
-  | { id: number; type: 'console' };
+  | { id: number; type: 'console' }
+  | { id: number; type: 'console-resize'; cols: number; rows: number }
+  | { id: number; type: 'console-detach' };
 
 /** One item of a copied tree: path is relative to the copy's root ('' for the root itself). */
 export type CopyEntry =
@@ -74,8 +77,7 @@ export type ServerMessage =
   | ({ id: number; ok: true } & Record<string, unknown>)
   | { id: number; ok: false; error: string; errno?: string }
   | ({ id: number; type: 'update' } & Stats)
-  | ({ id: number; type: 'entry' } & CopyEntry)
-  | { id: number; type: 'console'; data: string };
+  | ({ id: number; type: 'entry' } & CopyEntry);
 
 export type MachinesReply = { machines: MachineEntry[] };
 

@@ -15,6 +15,7 @@ import { CopyIn, copyOut } from './transfer.js';
 import { listMachines } from './runtime-dir.js';
 import { MONITOR_PAGE } from './page.js';
 import type { KernelSnapshot } from '../../cpu-worker/monitor-agent.js';
+import type { ConsoleClient, ConsoleDevice } from '../console/console-device.js';
 
 /** How long a new connection has to say hello. */
 const HELLO_TIMEOUT_MS = 5000;
@@ -25,6 +26,11 @@ const DEFAULT_INTERVAL_MS = 200;
 const SHUTDOWN_GRACE_MS = 500;
 /** Largest message a client may send (a copy-in sends 1 MiB chunks). */
 const MAX_PAYLOAD = 16 * 1024 * 1024;
+/**
+ * A console client this far behind misses output until it catches up, as a terminal on a serial
+ * line without flow control would: a client that stops reading must not hold the guest up.
+ */
+const CONSOLE_LAG_BYTES = 1024 * 1024;
 
 export interface MonitorOptions {
   port: number;
@@ -35,6 +41,14 @@ export interface MonitorOptions {
   bootAt: number;
   /** starling stop: SIGTERM to every guest process, SIGKILL after the grace period. */
   stop: () => void;
+  /** The console clients may attach to (--console pty), or null when it is starling's own stdio. */
+  console: ConsoleDevice | null;
+}
+
+/** What one connection has going: copies into the guest, and its console attachment, by request id. */
+interface Session {
+  copies: Map<number, CopyIn>;
+  console: { id: number; client: ConsoleClient } | null;
 }
 
 interface Subscription {
@@ -112,7 +126,7 @@ export class MonitorServer {
 
   private connection(ws: WebSocket): void {
     let authenticated = false;
-    const copies = new Map<number, CopyIn>();
+    const session: Session = { copies: new Map(), console: null };
     const hello = setTimeout(() => refuse(ws, CLOSE.BAD_TOKEN, 0, 'no hello'), HELLO_TIMEOUT_MS);
     ws.on('message', (raw, isBinary) => {
       if (!authenticated) {
@@ -125,24 +139,28 @@ export class MonitorServer {
       }
       if (isBinary) {
         const bytes = raw as Buffer;
-        const copy = bytes.length >= 4 ? copies.get(bytes.readUInt32LE(0)) : undefined;
-        if (!copy) return refuse(ws, CLOSE.MALFORMED, 0, 'binary frame outside a copy-in');
+        const id = bytes.length >= 4 ? bytes.readUInt32LE(0) : -1;
+        if (session.console?.id === id) return this.options.console!.input(bytes.subarray(4));
+        const copy = session.copies.get(id);
+        if (!copy) return refuse(ws, CLOSE.MALFORMED, 0, 'binary frame outside a copy-in or console');
         return copy.data(bytes.subarray(4));
       }
       const m = parse(raw, false);
       if (!m) return refuse(ws, CLOSE.MALFORMED, 0, 'not a protocol message');
-      this.request(ws, m, copies).catch((e: unknown) => fail(ws, m.id, e));
+      this.request(ws, m, session).catch((e: unknown) => fail(ws, m.id, e));
     });
     ws.on('close', () => {
       clearTimeout(hello);
       this.unsubscribe(ws);
-      for (const copy of copies.values()) copy.abort();
+      for (const copy of session.copies.values()) copy.abort();
+      if (session.console) this.options.console!.detach(session.console.client);
     });
     ws.on('error', () => ws.terminate());
   }
 
-  private async request(ws: WebSocket, m: ClientMessage, copies: Map<number, CopyIn>): Promise<void> {
+  private async request(ws: WebSocket, m: ClientMessage, session: Session): Promise<void> {
     const link = this.options.link;
+    const copies = session.copies;
     switch (m.type) {
       case 'hello':
         return send(ws, { id: m.id, ok: true, machine: this.options.info });
@@ -200,10 +218,44 @@ export class MonitorServer {
         return send(ws, { id: m.id, ok: true, path: Buffer.from(path, 'latin1').toString('utf8') });
       }
       case 'console':
-        return send(ws, { id: m.id, ok: false, errno: 'ENOSYS', error: 'console attach is not implemented yet' });
+      case 'console-resize':
+      case 'console-detach':
+        return this.console(ws, m, session);
       default:
         return refuse(ws, CLOSE.MALFORMED, (m as { id: number }).id, `unknown request type: ${(m as { type: unknown }).type}`);
     }
+  }
+
+  private console(ws: WebSocket, m: Extract<ClientMessage, { type: 'console' | 'console-resize' | 'console-detach' }>, session: Session): void {
+    const device = this.options.console;
+    if (!device) {
+      return send(ws, { id: m.id, ok: false, errno: 'ENOTTY', error: "this machine's console is starling's own terminal: start it with --console pty to attach" });
+    }
+    if (m.type === 'console') {
+      if (session.console) return send(ws, { id: m.id, ok: false, errno: 'EBUSY', error: 'this connection is attached already' });
+      const client: ConsoleClient = {
+        output: (bytes) => {
+          if (ws.readyState === ws.OPEN && ws.bufferedAmount < CONSOLE_LAG_BYTES) ws.send(binaryFrame(m.id, bytes), { binary: true });
+        },
+      };
+      session.console = { id: m.id, client };
+      send(ws, { id: m.id, ok: true, ...device.size() });
+      const recent = device.attach(client);
+      if (recent.length) client.output(recent);
+      return;
+    }
+    if (!session.console) return send(ws, { id: m.id, ok: false, errno: 'EINVAL', error: 'not attached to the console' });
+    if (m.type === 'console-detach') {
+      device.detach(session.console.client);
+      session.console = null;
+      return send(ws, { id: m.id, ok: true });
+    }
+    const { cols, rows } = m;
+    if (![cols, rows].every((n) => Number.isInteger(n) && n > 0 && n <= 0xffff)) {
+      return send(ws, { id: m.id, ok: false, errno: 'EINVAL', error: `bad window size: ${cols}x${rows}` });
+    }
+    device.resize({ cols, rows });
+    return send(ws, { id: m.id, ok: true });
   }
 
   private unsubscribe(ws: WebSocket): void {

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { createServer, type AddressInfo } from 'node:net';
 import { ROOTFS, scratchDir, starling } from './helpers.js';
 import { buildMonitored, startMachine, waitFor, type RunningMachine } from './monitor-helpers.js';
 import { MonitorClient } from '../src/main/monitor/client.js';
@@ -289,10 +290,41 @@ t.test('the event log records unknown syscalls, listeners, refused connections a
   tt.match(find('unknown-syscall'), { nr: 153, name: 'vhangup', pid: 1 });
   tt.match(find('listen'), { address: '127.0.0.1', pid: 1 });
   tt.ok(Number(find('listen')?.port) > 0, 'with its port');
+  tt.equal(find('listen')?.hostPort, find('listen')?.port, 'which is the host port when nothing is published');
   tt.match(find('refused'), { address: '192.0.2.1', port: 80 });
   tt.match(find('pool-exhausted'), { bytes: 1024 ** 3, poolBytes: 64 * 1024 ** 2 });
   tt.match(find('process-exit'), { pid: 1, code: 0, signal: null });
 });
+
+t.test('the event log names published ports, the host port of a listener and binds the host refuses', async (tt) => {
+  const logFile = join(dir, 'bridge-events.jsonl');
+  const held = createServer();
+  await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+  const takenPort = (held.address() as AddressInfo).port;
+  const [guestPort, hostPort] = await freePorts(2);
+  try {
+    const r = starling(['run', '--mem', '64M', '--event-log', logFile, '--publish', `${guestPort}:${hostPort}/tcp`, '--bind', `${bin}:/extra:ro`,
+      '--', '/extra/monitored', 'events', String(guestPort), String(takenPort)]);
+    tt.equal(r.stdout, 'vhangup ENOSYS\nlisten ok\nconnect ENETUNREACH\nmmap ENOMEM\nbind EADDRINUSE\n', 'the guest saw each outcome');
+    tt.match(r.stderr, `guest port ${takenPort}/tcp: host port ${takenPort} is already in use on the host`, 'one line says why the bind failed');
+    const log = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const find = (event: string) => log.find((e) => e.event === event);
+    tt.match(find('publish'), { transport: 'tcp', port: guestPort, hostPort });
+    tt.match(find('listen'), { address: '127.0.0.1', pid: 1, port: guestPort, hostPort });
+    tt.match(find('bind-refused'), { pid: 1, transport: 'tcp', port: takenPort, hostPort: takenPort, errno: 'EADDRINUSE' });
+  } finally {
+    held.close();
+  }
+});
+
+/** n distinct ports free on 127.0.0.1 now (held together, then released). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer());
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
 
 t.test('a stale entry of a machine that died is cleaned by ps; a second machine may not take a running name', async (tt) => {
   const rt = runtimeDir();
@@ -324,7 +356,6 @@ t.test('starling stop: processes that ignore SIGTERM get SIGKILL after the grace
 });
 
 t.test('--monitor PORT: announced with its token; a port in use ends the machine with one line', async (tt) => {
-  const { createServer } = await import('node:net');
   const holder = createServer();
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
   const port = (holder.address() as { port: number }).port;

@@ -7,7 +7,10 @@ export type MachineEvent =
   | { event: 'killed'; pid: number; tid: number; signal: string; reason: string }
   | { event: 'unknown-syscall'; pid: number; tid: number; nr: number; name: string }
   | { event: 'pool-exhausted'; bytes: number; poolBytes: number }
-  | { event: 'listen'; pid: number; address: string; port: number }
+  /** port is the guest's; hostPort the host port it stands for (different under --publish). */
+  | { event: 'listen'; pid: number; address: string; port: number; hostPort: number }
+  /** The host refused a guest's bind for a reason of its own (the guest got errno). */
+  | { event: 'bind-refused'; pid: number; transport: string; port: number; hostPort: number; errno: string }
   | { event: 'refused'; pid: number; address: string; port: number; reason: string };
 
 /** Where the kernel sends its events; a machine without an event log drops them. */

@@ -110,9 +110,9 @@ function heldByGuest(t: Thread, transport: Transport, hostPort: number): boolean
 }
 
 /**
- * One line on starling's stderr when the host refuses a guest's inet bind for a reason of
- * the host's own: the port is taken by a host program, or it is below 1024 and starling is
- * not root. The guest gets the host's errno either way, as a Linux program would.
+ * One line on starling's stderr (and an event) when the host refuses a guest's inet bind for a
+ * reason of the host's own: the port is taken by a host program, or it is below 1024 and
+ * starling is not root. The guest gets the host's errno either way, as a Linux program would.
  */
 export function explainBindRefusal(t: Thread, f: OpenFile, guestAddr: Uint8Array, r: number): void {
   if (r !== -E.EADDRINUSE && r !== -E.EACCES) return;
@@ -120,12 +120,15 @@ export function explainBindRefusal(t: Thread, f: OpenFile, guestAddr: Uint8Array
   if (!transport) return;
   const guestPort = sockaddrPort(guestAddr), hostPort = sockaddrPort(hostSideAddress(t, f, guestAddr));
   const port = `guest port ${guestPort}/${transport}${hostPort === guestPort ? '' : ` (host port ${hostPort})`}`;
+  const refused = (errno: string, message: string) => {
+    t.kernel.events.emit({ event: 'bind-refused', pid: t.process.pid, transport, port: guestPort, hostPort, errno });
+    t.kernel.warnOnce(`${errno}:${transport}:${hostPort}`, `${port}: ${message}`);
+  };
   if (r === -E.EADDRINUSE && !heldByGuest(t, transport, hostPort)) {
-    t.kernel.warnOnce(`in-use:${transport}:${hostPort}`,
-      `${port}: host port ${hostPort} is already in use on the host, so the guest's bind fails with EADDRINUSE (--publish ${guestPort}:PORT moves it)`);
+    refused('EADDRINUSE', `host port ${hostPort} is already in use on the host, so the guest's bind fails with EADDRINUSE (--publish ${guestPort}:PORT moves it)`);
   }
   if (r === -E.EACCES && hostPort < 1024) {
-    t.kernel.warnOnce(`privileged:${transport}:${hostPort}`,
-      `${port}: the host refuses ports below 1024 to a user who is not root, so the guest's bind fails with EACCES (run starling as root, or --publish ${guestPort}:PORT with PORT >= 1024)`);
+    refused('EACCES',
+      `the host refuses ports below 1024 to a user who is not root, so the guest's bind fails with EACCES (run starling as root, or --publish ${guestPort}:PORT with PORT >= 1024)`);
   }
 }

@@ -10,7 +10,7 @@ import { guestSockaddr, receiveHostSockaddr, sockaddrIn, unixPath, withHostSocka
 import {
   eachMessage, incomingBuffer, incomingMsghdr, MSG, outgoingBuffer, outgoingMsghdr, receive, send, UIO_MAXIOV,
 } from './socket-io.js';
-import { confineToLoopback, explainBindRefusal, leavesLoopback } from './socket-ports.js';
+import { confineToLoopback, explainBindRefusal, guestSideAddress, leavesLoopback } from './socket-ports.js';
 import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import { monotonicMs, readTimespec, writeTimespec } from './sys-time.js';
 import type { Thread } from './task.js';
@@ -76,17 +76,18 @@ const bind: SyscallHandler = (t, [fd, addrP, len]) => {
 const listen: SyscallHandler = (t, [fd, backlog]) => {
   const f = socketFile(t, fd);
   const r = hostSyscall(NR.listen, f.hostFd, int(backlog));
-  if (r === 0) t.kernel.events.emit({ event: 'listen', pid: t.process.pid, ...listeningOn(f) });
+  if (r === 0) t.kernel.events.emit({ event: 'listen', pid: t.process.pid, ...listeningOn(t, f) });
   return r;
 };
 
-/** Where a listening socket listens, as the event log names it: the host's view (a published port's host port). */
-function listeningOn(f: OpenFile): { address: string; port: number } {
+/** Where a listening socket listens, as the event log names it: the guest's port and the host port standing for it. */
+function listeningOn(t: Thread, f: OpenFile): { address: string; port: number; hostPort: number } {
   const { result, addr: a } = receiveHostSockaddr((addr, lenAddr) => hostSyscall(NR.getsockname, f.hostFd, addr, lenAddr));
-  if (result < 0) return { address: '?', port: 0 };
+  if (result < 0) return { address: '?', port: 0, hostPort: 0 };
   const family = a[0] | (a[1] << 8);
-  if (family === AF_INET || family === AF_INET6) return inetEndpoint(a);
-  return { address: f.socketPath ?? 'unix', port: 0 };
+  if (family !== AF_INET && family !== AF_INET6) return { address: f.socketPath ?? 'unix', port: 0, hostPort: 0 };
+  const host = inetEndpoint(a);
+  return { address: host.address, port: inetEndpoint(guestSideAddress(t, f, a, 'local')).port, hostPort: host.port };
 }
 
 function acceptOn(t: Thread, fd: number, addrP: number, lenP: number, flags: number): SyscallResult {

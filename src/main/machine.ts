@@ -149,7 +149,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     if (config.console === 'pty') consoleDevice = ConsoleDevice.open(terminalSize(), (sig) => postHostSignal(control, sig));
     monitor = new MachineMonitor({
       ...config.monitor, program: Buffer.from(config.boot.program, 'latin1').toString('utf8'), cpus: config.cpus, control,
-      bootAt: bootTimeMs, stop: (signalAll) => grace.begin(signalAll), console: consoleDevice,
+      bootAt: bootTimeMs, stop: (signalAll) => grace.begin(signalAll), console: consoleDevice, published: config.boot.network.publish,
     });
   } catch (e) {
     consoleDevice?.close();

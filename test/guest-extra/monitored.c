@@ -2,8 +2,11 @@
 // child process, alive until a signal ends them.
 //   monitored          prints "ready" once every thread has its name, then waits for a signal
 //   monitored spin N   pure computation (N million loop rounds), for the overhead measurement
-//   monitored events   what the event log records: an unknown syscall, a listener, a refused
-//                      outbound connection, an mmap the pool cannot back (run with --mem 64M)
+//   monitored events [PORT TAKEN]
+//                      what the event log records: an unknown syscall, a listener (on PORT,
+//                      default any), a refused outbound connection, an mmap the pool cannot back
+//                      (run with --mem 64M), and with TAKEN a bind to that port, which a host
+//                      program holds
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
@@ -57,11 +60,11 @@ static unsigned long spin(unsigned long millions) {
   return x;
 }
 
-static int events(void) {
+static int events(int port, int taken) {
   long r = syscall(SYS_vhangup);
   printf("vhangup %s\n", r < 0 && errno == ENOSYS ? "ENOSYS" : strerror(errno));
   int s = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
   printf("listen %s\n", bind(s, (struct sockaddr *)&a, sizeof a) == 0 && listen(s, 1) == 0 ? "ok" : strerror(errno));
   int c = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in far = { .sin_family = AF_INET, .sin_port = htons(80) };
@@ -69,11 +72,17 @@ static int events(void) {
   printf("connect %s\n", connect(c, (struct sockaddr *)&far, sizeof far) < 0 && errno == ENETUNREACH ? "ENETUNREACH" : "unexpected");
   void *m = mmap(NULL, 1UL << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   printf("mmap %s\n", m == MAP_FAILED && errno == ENOMEM ? "ENOMEM" : "unexpected");
+  if (taken) {
+    struct sockaddr_in held = { .sin_family = AF_INET, .sin_port = htons(taken), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int b = socket(AF_INET, SOCK_STREAM, 0);
+    printf("bind %s\n", bind(b, (struct sockaddr *)&held, sizeof held) < 0 && errno == EADDRINUSE ? "EADDRINUSE" : "unexpected");
+  }
   return 0;
 }
 
 int main(int argc, char **argv) {
-  if (argc == 2 && strcmp(argv[1], "events") == 0) return events();
+  if (argc == 2 && strcmp(argv[1], "events") == 0) return events(0, 0);
+  if (argc == 4 && strcmp(argv[1], "events") == 0) return events(atoi(argv[2]), atoi(argv[3]));
   if (argc == 3 && strcmp(argv[1], "spin") == 0) {
     printf("%lu\n", spin(strtoul(argv[2], NULL, 10)) & 1);
     return 0;

@@ -8,6 +8,7 @@ import { KernelLink } from './kernel-link.js';
 import { generateName, Registration, RuntimeDirError } from './runtime-dir.js';
 import type { MonitorServer } from './server.js';
 import type { ConsoleDevice } from '../console/console-device.js';
+import type { PublishedPort } from '../../netbridge/port-map.js';
 
 export interface MachineMonitorOptions {
   name: string | null;
@@ -23,6 +24,8 @@ export interface MachineMonitorOptions {
   stop: (signalAll: (sig: number) => void) => void;
   /** The console clients may attach to (--console pty), or null when it is starling's own stdio. */
   console: ConsoleDevice | null;
+  /** --publish: logged at start, so the log says which host port each moved guest port is. */
+  published: readonly PublishedPort[];
 }
 
 export class MachineMonitor {
@@ -60,6 +63,7 @@ export class MachineMonitor {
     }
     this.registration.publish({ ...info, port, eventLog: this.eventLog.path });
     this.eventLog.write({ event: 'machine-start', name: info.name, pid: info.pid, cpus: info.cpus, program: info.program, port });
+    for (const p of o.published) this.eventLog.write({ event: 'publish', transport: p.transport, port: p.guest, hostPort: p.host });
     if (o.port !== null || process.stderr.isTTY) {
       process.stderr.write(`starling: machine ${info.name}: monitor at http://127.0.0.1:${port}/?token=${this.registration.token}\n`);
     }

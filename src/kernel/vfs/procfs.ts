@@ -4,6 +4,7 @@ import { CHUNK_SIZE, PAGE_SIZE } from '../../shared-mem/layout.js';
 import { UNAME } from '../sys-info.js';
 import { monotonicMs } from '../sys-time.js';
 import type { Process, Thread } from '../task.js';
+import { bit, SIG_DFL, SIG_IGN } from '../signals.js';
 import { decimalName, dynamicDir, file, link, staticDir, unionDir, writableFile, type SynthDir, type SynthNode } from './synthetic.js';
 
 /** The processes /proc shows; the process table belongs to the lead's process code. */
@@ -141,6 +142,13 @@ function stateOf(p: Process, th: Thread | undefined): string {
 
 const STATE_NAMES: Record<string, string> = { R: 'R (running)', S: 'S (sleeping)', T: 'T (stopped)', Z: 'Z (zombie)' };
 
+/** The signals whose handler passes test, as a mask (status's SigIgn and SigCgt). */
+function dispositions(p: Process, test: (handler: number) => boolean): bigint {
+  let mask = 0n;
+  for (const [sig, action] of p.sigactions) if (test(Number(action.handler))) mask |= bit(sig);
+  return mask;
+}
+
 function status(p: Process, th: Thread | undefined, cpus: number): string {
   const state = stateOf(p, th);
   const sig = (n: bigint) => n.toString(16).padStart(16, '0');
@@ -164,11 +172,11 @@ function status(p: Process, th: Thread | undefined, cpus: number): string {
     `VmRSS:\t${String(0).padStart(8)} kB`,
     `Threads:\t${p.threads.size}`,
     `SigQ:\t0/${PID_MAX}`,
-    `SigPnd:\t${sig(0n)}`,
-    `ShdPnd:\t${sig(0n)}`,
+    `SigPnd:\t${sig(th?.pendingSignals ?? 0n)}`,
+    `ShdPnd:\t${sig(p.pendingSignals)}`,
     `SigBlk:\t${sig(th?.sigmask ?? 0n)}`,
-    `SigIgn:\t${sig(0n)}`,
-    `SigCgt:\t${sig(0n)}`,
+    `SigIgn:\t${sig(dispositions(p, (h) => h === SIG_IGN))}`,
+    `SigCgt:\t${sig(dispositions(p, (h) => h !== SIG_IGN && h !== SIG_DFL))}`,
     `Cpus_allowed:\t${affinity.toString(16).padStart(8, '0')}`,
     `Cpus_allowed_list:\t${cpuList(affinity, cpus)}`,
     'voluntary_ctxt_switches:\t0',

@@ -13,6 +13,7 @@ import { MachineMonitor } from './monitor/machine-monitor.js';
 import { RuntimeDirError } from './monitor/runtime-dir.js';
 import type { KvmTask } from '../cpu-worker/kvm/kvm-vcpu.js';
 import { createKvmVm, probeKvm } from '../cpu-worker/kvm/kvm-vm.js';
+import { formatExitStats } from './exit-stats.js';
 
 /** How guest code runs: emulated by Unicorn, on KVM vCPUs, or KVM when it works. */
 export type Accel = 'unicorn' | 'kvm' | 'auto';
@@ -20,6 +21,8 @@ export type Accel = 'unicorn' | 'kvm' | 'auto';
 export interface MachineConfig {
   cpus: number;
   accel: Accel;
+  /** Print the KVM exit profile on stderr at the end (--exit-stats). */
+  exitStats: boolean;
   memBytes: number;
   /** Most processes alive at once (fork beyond it gives EAGAIN). */
   maxProcs: number;
@@ -166,6 +169,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     await Promise.allSettled(tasks);
     await pool.destroy();
     await monitor.close(outcome);
+    if (config.exitStats) process.stderr.write(kvm ? formatExitStats(kvm.exits, config.cpus) : 'starling: --exit-stats: no KVM exits, the machine ran on Unicorn\n');
   }
   return outcome;
 }

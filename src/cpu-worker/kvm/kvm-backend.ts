@@ -12,6 +12,7 @@ import { type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink, 
 import { KvmReg, KVM_XSAVE_BYTES, SyncRegs } from './kvm-abi.js';
 import { PageTables, type PageTablePool, type PteUpdate } from './page-tables.js';
 import { PREEMPT_VECTOR, type KvmVcpu } from './kvm-vcpu.js';
+import { ExitCause } from '../../shared-mem/kvm-exits.js';
 
 /** backend.Reg index -> struct kvm_regs index (FS/GS base are segment bases, kept apart). */
 const KVM_REG_OF = [
@@ -90,6 +91,14 @@ export class KvmBackend implements CpuBackend {
   // ---- Running ----
 
   run(): StopReason {
+    try {
+      return this.runToStop();
+    } finally {
+      this.vcpu.noteHandled();
+    }
+  }
+
+  private runToStop(): StopReason {
     const v = this.vcpu;
     this.stopReason = null;
     if (v.preemptRequested) return { kind: 'preempted' };
@@ -100,6 +109,7 @@ export class KvmBackend implements CpuBackend {
       reload = true;
       const rc = v.enter();
       if (rc === -EINTR) {
+        v.noteExit(ExitCause.PREEMPT);
         // Kicked before KVM even took our registers: nothing ran, nothing changed.
         if (v.takeUnappliedLoad()) return { kind: 'preempted' };
         // Kicked while running. The registers must not change before KVM_RUN ends at an exit
@@ -148,10 +158,12 @@ export class KvmBackend implements CpuBackend {
     const v = this.vcpu;
     switch (v.shimExit()) {
       case 'syscall':
+        v.noteExit(ExitCause.SYSCALL);
         return this.onSyscall();
       case 'exception':
         return this.onException();
       case 'port': {
+        v.noteExit(ExitCause.OTHER);
         // Guest code executed `out` to the exit port itself: a general-protection fault for it.
         this.captureGprs();
         return { kind: 'interrupt', vector: 13, rip: Number(this.regs[Reg.RIP]) };
@@ -215,6 +227,7 @@ export class KvmBackend implements CpuBackend {
       r[Reg.RSP] = BigInt.asIntN(64, top(2));
     }
     const rip = Number(r[Reg.RIP]);
+    v.noteExit(vector === Vector.PF ? ExitCause.PAGE_FAULT : vector === PREEMPT_VECTOR ? ExitCause.PREEMPT : ExitCause.OTHER);
     switch (vector) {
       case Vector.PF: {
         const addr = Number(v.cr2);

@@ -31,7 +31,7 @@ export const Area = {
   KERNEL_PDPT: 0x90000,
   KERNEL_PD: 0x91000,
   KERNEL_PT: 0x92000,
-  /** A PML4 holding only the kernel half, for shim routines that touch no address space. */
+  /** A PML4 holding only the kernel half: a vCPU's CR3 before any address space, and the source of every PML4's kernel entry. */
   KERNEL_PML4: 0x93000,
   /** 4 KiB page tables of the address spaces, from here to the end. */
   PAGE_TABLES: 0x200000,

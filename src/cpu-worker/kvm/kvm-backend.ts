@@ -85,7 +85,7 @@ export class KvmBackend implements CpuBackend {
   }
 
   private apply(updates: PteUpdate[]): void {
-    if (updates.length) this.vcpu.applyPteUpdates(updates);
+    if (updates.length) this.vcpu.applyPteUpdates(updates, this.cr3);
   }
 
   // ---- Running ----

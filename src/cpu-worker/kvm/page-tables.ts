@@ -115,24 +115,24 @@ export class PageTables {
     return updates;
   }
 
-  /** Zeroes every entry this address space's tables hold (through the shim), then gives the tables back. */
+  /**
+   * Zeroes every entry this address space's tables hold (through the shim, which runs on these
+   * tables: the kernel half's entry goes last), then gives the tables back.
+   */
   destroy(apply: (updates: PteUpdate[]) => void): void {
     const w = this.pool.words;
-    const kernelSlot = kernelPml4Slot(this.pool.kernelBase);
+    const kernelEntry = (this.pml4 >> 2) + 2 * kernelPml4Slot(this.pool.kernelBase);
     const updates: PteUpdate[] = [];
     for (const t of this.tables) {
       for (let e = 0; e < 512; e++) {
         const i = (t >> 2) + 2 * e;
-        if (w[i] === 0 && w[i + 1] === 0) continue;
-        if (t === this.pml4 && e === kernelSlot) {
-          w[i] = 0; // the kernel half's entry: no one runs on this PML4 any more
-          w[i + 1] = 0;
-          continue;
-        }
+        if ((w[i] === 0 && w[i + 1] === 0) || i === kernelEntry) continue;
         this.change(i, 0, 0, 0, updates);
       }
     }
     apply(updates);
+    w[kernelEntry] = 0; // no one runs on this PML4 any more
+    w[kernelEntry + 1] = 0;
     for (const t of this.tables) this.pool.release(t);
     this.tables.clear();
   }

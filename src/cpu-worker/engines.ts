@@ -6,6 +6,7 @@ import { UnicornBackend } from './unicorn-backend.js';
 import { KvmBackend } from './kvm/kvm-backend.js';
 import { KvmVcpu, type KvmTask } from './kvm/kvm-vcpu.js';
 import { PageTablePool } from './kvm/page-tables.js';
+import { KERNEL_CR3 } from '../shared-mem/kvm-area.js';
 import { Control } from '../shared-mem/layout.js';
 import { addressOf } from '../kernel/host/libc.js';
 
@@ -29,7 +30,7 @@ export function engineFactory(cpu: number, control: Int32Array, memory: SharedAr
     atomic: true,
     create(sink, owner) {
       vcpu ??= new KvmVcpu(kvm, cpu, control);
-      if (owner) pool ??= new PageTablePool(kvm.area, kvm.kernelBase);
+      if (owner) pool ??= new PageTablePool(kvm.area, kvm.kernelBase, (updates) => vcpu!.applyPteUpdates(updates, KERNEL_CR3));
       return new KvmBackend(sink, vcpu, poolAddress, owner ? pool : null);
     },
   };

@@ -39,6 +39,9 @@ export const Area = {
 
 export const TSS_STRIDE = 0x100;
 
+/** CR3 of the kernel-only PML4. */
+export const KERNEL_CR3 = BigInt(KERNEL_AREA_PHYS + Area.KERNEL_PML4);
+
 /** Offsets inside shim.bin (see src/cpu-worker/kvm/shim.S). */
 export const Shim = {
   /** Vector v's entry: v * VECTOR_STRIDE. */

@@ -44,6 +44,7 @@ class KvmContext implements ThreadContext {
 export class KvmBackend implements CpuBackend {
   readonly name = 'kvm';
   readonly sharedMappings = true;
+  readonly mapsPages = true;
   /** The thread's registers, in backend.Reg order. */
   private readonly regs = new BigInt64Array(REG_COUNT);
   readonly xsave: Uint8Array;
@@ -323,6 +324,6 @@ export class KvmBackend implements CpuBackend {
   dispose(): void {
     this.dropFpu();
     if (this.vcpu.userReady === this) this.vcpu.userReady = null;
-    this.pageTables?.destroy((updates) => this.apply(updates));
+    this.pageTables?.destroy();
   }
 }

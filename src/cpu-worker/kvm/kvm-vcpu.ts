@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { hostSyscall, addressOf } from '../../kernel/host/libc.js';
 import { Control } from '../../shared-mem/layout.js';
 import { KICK_SIGNAL } from '../../shared-mem/preempt.js';
-import { Area, KERNEL_AREA_PHYS, MAILBOX_MAX_UPDATES, Selector, Shim } from '../../shared-mem/kvm-area.js';
+import { Area, KERNEL_CR3, MAILBOX_MAX_UPDATES, Selector, Shim } from '../../shared-mem/kvm-area.js';
 import {
   Cap, Exit, Ioctl, IoctlBuffer, KvmReg, KVM_CPUID_ENTRY_BYTES, KVM_SREGS_BYTES, KVM_XSAVE_BYTES, Msr, Run, Seg, Sregs, SyncRegs,
   ioctl, ioctlOrThrow, msrList,
@@ -166,7 +166,7 @@ export class KvmVcpu {
       v.setBigUint64(Sregs.IDT, base + BigInt(Area.IDT), true);
       v.setUint16(Sregs.IDT + 8, 0xfff, true);
       v.setBigUint64(Sregs.CR0, CR0, true);
-      v.setBigUint64(Sregs.CR3, BigInt(KERNEL_AREA_PHYS + Area.KERNEL_PML4), true);
+      v.setBigUint64(Sregs.CR3, KERNEL_CR3, true);
       v.setBigUint64(Sregs.CR4, CR4, true);
       v.setBigUint64(Sregs.EFER, EFER, true);
       s.fill(0, Sregs.INTERRUPT_BITMAP);

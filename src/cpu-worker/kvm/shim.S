@@ -37,7 +37,9 @@ exception_exit:
 
 # Applies page-table updates that take rights away (unmap, mprotect), which the host may not
 # write itself: a shadow MMU only notices writes the guest makes. RDI points at the vCPU's
-# mailbox: a count, then (PTE address, new value, user address) triples, kernel-virtual.
+# mailbox: a count, then (PTE address, new value, user address) triples, kernel-virtual. User
+# address 0 (never mapped) means no invlpg: the tables of a dead address space, which no CPU
+# will translate through again before a CR3 load (each invlpg traps to the host on PVM).
         .org 0x480
 apply_pte_updates:
         mov (%rdi), %rcx
@@ -48,8 +50,10 @@ apply_pte_updates:
         mov 8(%rsi), %rdx
         mov %rdx, (%rax)
         mov 16(%rsi), %rax
+        test %rax, %rax
+        jz 3f
         invlpg (%rax)
-        add $24, %rsi
+3:      add $24, %rsi
         dec %rcx
         jmp 1b
 2:      jmp pte_updates_done

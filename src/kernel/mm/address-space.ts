@@ -163,21 +163,27 @@ export class AddressSpace {
     });
   }
 
-  /** mprotect: ENOMEM when part of the range is not mapped; EACCES for writable views of read-only shared files. */
+  /**
+   * mprotect: EACCES for writable views of read-only shared files; ENOMEM when part of the
+   * range is not mapped, after changing the mapped part before the first hole, as Linux does.
+   */
   protect(start: number, len: number, prot: number): void {
-    const end = start + len;
-    this.requireMapped(start, end);
+    let end = start;
+    for (let v = this.findVma(end); v && end < start + len; v = this.findVma(end)) end = Math.min(v.end, start + len);
     if (prot & Prot.WRITE && this.vmas.some((v) => v.end > start && v.start < end && v.shared && v.file && !v.file.writable)) {
       throw new Errno(E.EACCES);
     }
-    this.replaceRange(start, end, (v, s, e) => {
-      const piece: Vma = { ...this.slice(v, s, e), prot };
-      if (prot !== Prot.NONE && !piece.extent) {
-        this.reserveBacking(piece);
-        this.fill(piece, s, e);
-      }
-      return piece;
-    });
+    if (end > start) {
+      this.replaceRange(start, end, (v, s, e) => {
+        const piece: Vma = { ...this.slice(v, s, e), prot };
+        if (prot !== Prot.NONE && !piece.extent) {
+          this.reserveBacking(piece);
+          this.fill(piece, s, e);
+        }
+        return piece;
+      });
+    }
+    if (end < start + len) throw new Errno(E.ENOMEM);
   }
 
   /** ENOMEM unless every page of [start, end) is mapped. */
@@ -321,11 +327,6 @@ export class AddressSpace {
 
   // ---- Internals ----
 
-  /** Removes v from every engine that mapped it. */
-  private unmapFromEngines(v: Vma): void {
-    for (const mapped of this.engines.values()) mapped.unmap(v);
-  }
-
   private hostAddress(v: Vma, addr: number): number {
     return this.poolAddress + v.extent!.offset + v.extentOffset + (addr - v.start);
   }
@@ -388,14 +389,16 @@ export class AddressSpace {
         continue;
       }
       const s = Math.max(v.start, start), e = Math.min(v.end, end);
-      this.unmapFromEngines(v);
-      const pieces: Vma[] = [];
-      if (v.start < s) pieces.push(this.slice(v, v.start, s));
+      for (const mapped of this.engines.values()) if (!mapped.engine.mapsPages) mapped.unmap(v);
+      const before = v.start < s ? this.slice(v, v.start, s) : null;
       const inside = change(v, s, e);
-      if (inside) pieces.push(inside);
-      if (e < v.end) pieces.push(this.slice(v, e, v.end));
+      const after = e < v.end ? this.slice(v, e, v.end) : null;
+      const outside = [before, after].filter((x) => x !== null);
+      for (const mapped of this.engines.values()) {
+        if (mapped.engine.mapsPages) mapped.reshape(v, s, e, outside, inside, inside?.extent ? this.hostAddress(inside, s) : 0);
+      }
       v.file?.unref();
-      next.push(...pieces);
+      next.push(...[before, inside, after].filter((x) => x !== null));
     }
     this.vmas = next;
     this.flushCode(start, end);

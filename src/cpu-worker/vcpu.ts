@@ -875,11 +875,12 @@ function openStrace(spec: BootSpec['strace']): Strace | null {
 }
 
 /** The piscina task: one per vCPU, alive for the machine's lifetime. */
-export default function runVcpu(task: VcpuTask): VcpuResult {
+export default async function runVcpu(task: VcpuTask): Promise<VcpuResult> {
   const control = new Int32Array(task.control);
+  const engines = await engineFactory(task.cpu, control, task.memory, task.kvm);
   const boot = task.boot;
   if (!boot) {
-    new Executor(task.cpu, control, task.slots, engineFactory(task.cpu, control, task.memory, task.kvm)).run();
+    new Executor(task.cpu, control, task.slots, engines).run();
     return null;
   }
   const vfs = new Vfs(boot.rootfs, boot.binds, { cpus: task.cpus });
@@ -894,7 +895,7 @@ export default function runVcpu(task: VcpuTask): VcpuResult {
       interrupt: (t) => vcpu!.interrupt(t), affinityChanged: (t) => vcpu!.affinityChanged(t), quiesce: (mm) => vcpu!.quiesce(mm),
       timersChanged: () => vcpu!.timersChanged(),
     }, networkBridge(boot.network), events);
-  vcpu = new Vcpu(kernel, task.slots, engineFactory(task.cpu, control, task.memory, task.kvm));
+  vcpu = new Vcpu(kernel, task.slots, engines);
   if (task.monitor) vcpu.monitor = new MonitorAgent(task.monitor, control, vcpu);
   vfs.setProcessDirectory(() => ({
     get: (pid) => [...vcpu!.processes()].find((p) => p.pid === pid),

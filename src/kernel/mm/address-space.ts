@@ -55,6 +55,22 @@ export interface Vma extends VmaSpec {
 export const pageDown = (a: number) => a - (a % PAGE_SIZE);
 export const pageUp = (a: number) => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
 
+/**
+ * What an engine that maps pages (KVM) maps on a fault: the whole VMA up to MAP_WHOLE_BYTES
+ * (a library's segments: one exit each), else the aligned FAULT_AROUND_BYTES around the
+ * fault, as Linux's fault_around_bytes (64 KiB) but larger, since each fault is an exit to
+ * the worker (46-60 us on PVM). Mapping every page of a large VMA at once cost a process's
+ * 8 MiB stack 7-10 ms of page-table writes for the few pages it uses (measured).
+ */
+const MAP_WHOLE_BYTES = 1024 * 1024;
+const FAULT_AROUND_BYTES = 256 * 1024;
+
+function faultAround(v: Vma, addr: number): [number, number] {
+  if (v.end - v.start <= MAP_WHOLE_BYTES) return [v.start, v.end];
+  const s = Math.max(v.start, addr - (addr % FAULT_AROUND_BYTES));
+  return [s, Math.min(v.end, addr - (addr % FAULT_AROUND_BYTES) + FAULT_AROUND_BYTES)];
+}
+
 /** Lowest and highest user addresses, as on x86-64 Linux with 4-level paging. */
 export const USER_MIN = 0x10000;
 export const USER_END = 0x7ffffffff000;
@@ -255,7 +271,13 @@ export class AddressSpace {
   engineFault(engine: CpuBackend, addr: number, access: 'read' | 'write' | 'exec'): boolean {
     const v = this.accessible(addr, access);
     const mapped = this.engines.get(engine);
-    if (!v || !mapped || mapped.has(v)) return false;
+    if (!v || !mapped) return false;
+    if (engine.mapsPages) {
+      const [s, e] = faultAround(v, addr);
+      mapped.mapPart(v, s, e, this.hostAddress(v, s));
+      return true;
+    }
+    if (mapped.has(v)) return false;
     mapped.map(v, v.prot, this.hostAddress(v, v.start));
     return true;
   }
@@ -395,7 +417,7 @@ export class AddressSpace {
       const after = e < v.end ? this.slice(v, e, v.end) : null;
       const outside = [before, after].filter((x) => x !== null);
       for (const mapped of this.engines.values()) {
-        if (mapped.engine.mapsPages) mapped.reshape(v, s, e, outside, inside, inside?.extent ? this.hostAddress(inside, s) : 0);
+        if (mapped.engine.mapsPages) mapped.reshape(v, s, e, outside, inside);
       }
       v.file?.unref();
       next.push(...[before, inside, after].filter((x) => x !== null));

@@ -64,19 +64,25 @@ export class EngineMappings<R extends MappableRegion> {
     this.engine.unmap(r.start, r.end - r.start);
   }
 
+  /** For an engine that maps pages: maps [s, e) of r (a fault-around window) onto pool bytes at hostAddress. */
+  mapPart(r: R, s: number, e: number, hostAddress: number): void {
+    this.mapped.add(r);
+    this.engine.map(s, e - s, enginePerms(r.prot), hostAddress);
+  }
+
   /**
-   * For an engine that maps pages: r, which it has mapped, becomes the pieces outside [s, e),
-   * whose pages stay as they are, and inside (or nothing) for [s, e), with r's pages at
-   * insideHost: re-protected in place when it is accessible (mprotect), else unmapped. Linux
+   * For an engine that maps pages: r, of which it has mapped some pages, becomes the pieces outside [s, e),
+   * whose pages stay as they are, and inside (or nothing) for [s, e), with r's pages: those
+   * mapped are re-protected in place when it is accessible (mprotect), else unmapped. Linux
    * changes only the pages of the range too; remapping the whole VMA cost every page of the
    * untouched pieces a fault (a KVM exit) and, for pages already used, a run of the shim.
    */
-  reshape(r: R, s: number, e: number, outside: readonly R[], inside: R | null, insideHost: number): void {
+  reshape(r: R, s: number, e: number, outside: readonly R[], inside: R | null): void {
     if (!this.mapped.delete(r)) return;
     for (const piece of outside) this.mapped.add(piece);
     if (inside && inside.prot !== Prot.NONE) {
       this.mapped.add(inside);
-      this.engine.map(s, e - s, enginePerms(inside.prot), insideHost);
+      this.engine.protect(s, e - s, enginePerms(inside.prot));
     } else {
       this.engine.unmap(s, e - s);
     }

@@ -91,7 +91,8 @@ function hostFileSize(hostFd: number): number {
  * (private: copy-on-write; shared: the host's page cache), so nothing is copied at mmap time.
  * Engines on this vCPU map VMAs lazily, one engine region per VMA, when guest code first
  * touches them (see engineFault and engine-mappings.ts); any change to a VMA unmaps it from
- * them. Engines on other vCPUs get the list of engine regions (engineRegions) and remap what
+ * them (an engine that maps pages changes only the pages concerned, and maps a large VMA a
+ * window at a time). Engines on other vCPUs get the list of engine regions (engineRegions) and remap what
  * changed; before a change, `quiesce` stops any other vCPU executing this address space, so
  * that none runs on a mapping that is going away (a TLB shootdown).
  */

@@ -328,7 +328,8 @@ export class KvmVcpu {
         r[KvmReg.RDI] = base + BigInt(mailbox);
         r[KvmReg.RFLAGS] = 2n;
         this.markDirty(SyncRegs.REGS | SyncRegs.SREGS);
-        // A kick may interrupt the routine: running it again from the start is harmless.
+        // A kick may interrupt the routine: run again, it resumes at the entries not yet written
+        // (it counts them down in the mailbox).
         const rc = this.enter();
         this.noteExit(ExitCause.PTE_UPDATES);
         if (rc === -EINTR) continue;

@@ -38,6 +38,7 @@ const cases: Array<{ name: string; args: string[]; status: number; message: RegE
   { name: 'bad --publish', args: ['run', '--publish', '554:99999', '--', '/bin/sh'], status: 2, message: /--publish: '554:99999' is not GUEST:HOST\[\/tcp\|\/udp\]/ },
   { name: 'a guest port published twice', args: ['run', '--publish', '554:8554', '--publish', '554:9554/tcp', '--', '/bin/sh'], status: 2, message: /--publish: guest port 554\/tcp is published twice/ },
   { name: 'no program', args: ['run', '--cpus', '1'], status: 2, message: /no PROGRAM given/ },
+  { name: '--exit-stats on Unicorn', args: ['run', '--accel', 'unicorn', '--exit-stats', '--', '/bin/true'], status: 2, message: /--exit-stats counts KVM exits: use it with --accel kvm or auto/ },
   { name: 'unknown command', args: ['frob'], status: 2, message: /unknown command 'frob'/ },
   { name: 'verify-recording: missing playlist', args: ['verify-recording', join(dir, 'no.m3u8'), '--source', join(dir, 'text')], status: 2, message: /playlist .*no\.m3u8: No such file or directory/ },
   { name: 'verify-recording: missing --source', args: ['verify-recording', join(dir, 'text')], status: 2, message: /--source FILE is missing/ },

@@ -49,6 +49,12 @@ export interface CpuBackend {
    * page faults back to vCPU 0.
    */
   readonly sharedMappings: boolean;
+  /**
+   * Whether the engine maps page by page (KVM: page tables): part of a mapped range can be
+   * unmapped or re-protected in place, and the number of ranges mapped costs nothing. Unicorn
+   * maps whole regions, at a cost that grows with their number (engine-mappings.ts).
+   */
+  readonly mapsPages: boolean;
   newContext(): ThreadContext;
   saveContext(ctx: ThreadContext): void;
   restoreContext(ctx: ThreadContext): void;

@@ -2,11 +2,10 @@
 // run loops (vcpu.ts, executor.ts) ask this factory for an engine per address space and
 // otherwise speak only the CpuBackend interface.
 import type { CpuBackend, SyscallSink } from './backend.js';
-import { UnicornBackend } from './unicorn-backend.js';
-import { KvmBackend } from './kvm/kvm-backend.js';
-import { KvmVcpu, type KvmTask } from './kvm/kvm-vcpu.js';
-import { PageTablePool } from './kvm/page-tables.js';
+import type { KvmVcpu, KvmTask } from './kvm/kvm-vcpu.js';
+import type { PageTablePool } from './kvm/page-tables.js';
 import { Control } from '../shared-mem/layout.js';
+import { KERNEL_CR3 } from '../shared-mem/kvm-area.js';
 import { addressOf } from '../kernel/host/libc.js';
 
 export interface EngineFactory {
@@ -16,12 +15,21 @@ export interface EngineFactory {
   create(sink: SyscallSink, owner: boolean): CpuBackend;
 }
 
-export function engineFactory(cpu: number, control: Int32Array, memory: SharedArrayBuffer, kvm: KvmTask | null): EngineFactory {
+/**
+ * The factory for this worker's backend. Only that backend's modules are loaded: libunicorn
+ * and its bindings cost a KVM worker about 11 ms of its start-up (measured), and the KVM
+ * modules are of no use to a Unicorn one.
+ */
+export async function engineFactory(cpu: number, control: Int32Array, memory: SharedArrayBuffer, kvm: KvmTask | null): Promise<EngineFactory> {
   if (!kvm) {
+    const { UnicornBackend } = await import('./unicorn-backend.js');
     // The block hook's request word: this vCPU's PREEMPT_REQUEST (see native/preempt.c).
     const preemptRequest = addressOf(control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + cpu);
     return { atomic: false, create: (sink) => new UnicornBackend(sink, preemptRequest) };
   }
+  const [{ KvmBackend }, { KvmVcpu }, { PageTablePool }] = await Promise.all([
+    import('./kvm/kvm-backend.js'), import('./kvm/kvm-vcpu.js'), import('./kvm/page-tables.js'),
+  ]);
   let vcpu: KvmVcpu | null = null;
   let pool: PageTablePool | null = null;
   const poolAddress = addressOf(memory);
@@ -29,7 +37,7 @@ export function engineFactory(cpu: number, control: Int32Array, memory: SharedAr
     atomic: true,
     create(sink, owner) {
       vcpu ??= new KvmVcpu(kvm, cpu, control);
-      if (owner) pool ??= new PageTablePool(kvm.area, kvm.kernelBase);
+      if (owner) pool ??= new PageTablePool(kvm.area, kvm.kernelBase, (updates) => vcpu!.applyPteUpdates(updates, KERNEL_CR3));
       return new KvmBackend(sink, vcpu, poolAddress, owner ? pool : null);
     },
   };

@@ -75,6 +75,7 @@ class UnicornContext implements ThreadContext {
 export class UnicornBackend implements CpuBackend {
   readonly name = 'unicorn';
   readonly sharedMappings = false;
+  readonly mapsPages = false;
   private readonly handle: unknown;
   private readonly syscallRegs = new RegisterBatch(SYSCALL_READ);
   private readonly completeRegs = new RegisterBatch(SYSCALL_WRITE);

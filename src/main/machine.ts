@@ -16,6 +16,7 @@ import { createKvmVm, probeKvm } from '../cpu-worker/kvm/kvm-vm.js';
 import { ConsoleDevice } from './console/console-device.js';
 import { connectTerminal, terminalSize } from './console/terminal.js';
 import { HostPtyError } from './console/host-pty.js';
+import { formatExitStats } from './exit-stats.js';
 
 /** How guest code runs: emulated by Unicorn, on KVM vCPUs, or KVM when it works. */
 export type Accel = 'unicorn' | 'kvm' | 'auto';
@@ -23,6 +24,8 @@ export type Accel = 'unicorn' | 'kvm' | 'auto';
 export interface MachineConfig {
   cpus: number;
   accel: Accel;
+  /** Print the KVM exit profile on stderr at the end (--exit-stats). */
+  exitStats: boolean;
   memBytes: number;
   /** Most processes alive at once (fork beyond it gives EAGAIN). */
   maxProcs: number;
@@ -200,6 +203,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     disconnectTerminal?.();
     consoleDevice?.close();
     await monitor.close(outcome);
+    if (config.exitStats) process.stderr.write(kvm ? formatExitStats(kvm.exits, config.cpus) : 'starling: --exit-stats: no KVM exits, the machine ran on Unicorn\n');
   }
   return outcome;
 }

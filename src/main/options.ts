@@ -58,6 +58,9 @@ Options:
                          how guest code runs: unicorn (the default) emulates it; kvm runs it on
                          hardware vCPUs through /dev/kvm; auto picks kvm when /dev/kvm works,
                          else unicorn, and says which and why on stderr
+  --exit-stats           with KVM: when the machine ends, print its exits to the host by cause
+                         (syscall, page fault, preemption, ...) and the time around them, per
+                         vCPU, on stderr
   -h, --help             show this help
 
 Exit status: the guest's; 2 for a usage error, 125 when the machine cannot start, 126 when
@@ -80,6 +83,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
   const monitor: MachineConfig['monitor'] = { name: null, port: null, eventLog: null };
   let accel: Accel = 'unicorn';
   let consoleMode: MachineConfig['console'] = 'stdio';
+  let exitStats = false;
   const binds: MachineConfig['boot']['binds'] = [];
   const publish: PublishedPort[] = [];
   let listenAll = false;
@@ -154,6 +158,9 @@ export function parseRunArgs(argv: string[]): MachineConfig {
         consoleMode = v;
         break;
       }
+      case '--exit-stats':
+        exitStats = true;
+        break;
       case '--strace':
         strace = { file: inline ? resolve(inline) : null };
         break;
@@ -174,6 +181,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
         throw new UsageError(`unknown option '${arg}' (see starling run --help)`);
     }
   }
+  if (exitStats && accel === 'unicorn') throw new UsageError('--exit-stats counts KVM exits: use it with --accel kvm or auto');
   if (i >= argv.length) throw new UsageError('no PROGRAM given (see starling run --help)');
   if (!isDirectory(rootfs)) {
     throw new UsageError(rootfs === DEFAULT_ROOTFS
@@ -188,6 +196,7 @@ export function parseRunArgs(argv: string[]): MachineConfig {
     monitor,
     accel,
     console: consoleMode,
+    exitStats,
     boot: { rootfs, binds, cwd: posix.normalize(hostPathToBytes(cwd)), program, args, env: env.map(hostPathToBytes), strace, network: { publish, listenAll } },
   };
 }

@@ -31,13 +31,16 @@ export const Area = {
   KERNEL_PDPT: 0x90000,
   KERNEL_PD: 0x91000,
   KERNEL_PT: 0x92000,
-  /** A PML4 holding only the kernel half, for shim routines that touch no address space. */
+  /** A PML4 holding only the kernel half: a vCPU's CR3 before any address space, and the source of every PML4's kernel entry. */
   KERNEL_PML4: 0x93000,
   /** 4 KiB page tables of the address spaces, from here to the end. */
   PAGE_TABLES: 0x200000,
 } as const;
 
 export const TSS_STRIDE = 0x100;
+
+/** CR3 of the kernel-only PML4. */
+export const KERNEL_CR3 = BigInt(KERNEL_AREA_PHYS + Area.KERNEL_PML4);
 
 /** Offsets inside shim.bin (see src/cpu-worker/kvm/shim.S). */
 export const Shim = {

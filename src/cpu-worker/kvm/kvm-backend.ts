@@ -12,6 +12,7 @@ import { type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink, 
 import { KvmReg, KVM_XSAVE_BYTES, SyncRegs } from './kvm-abi.js';
 import { PageTables, type PageTablePool, type PteUpdate } from './page-tables.js';
 import { PREEMPT_VECTOR, type KvmVcpu } from './kvm-vcpu.js';
+import { ExitCause } from '../../shared-mem/kvm-exits.js';
 
 /** backend.Reg index -> struct kvm_regs index (FS/GS base are segment bases, kept apart). */
 const KVM_REG_OF = [
@@ -43,6 +44,7 @@ class KvmContext implements ThreadContext {
 export class KvmBackend implements CpuBackend {
   readonly name = 'kvm';
   readonly sharedMappings = true;
+  readonly mapsPages = true;
   /** The thread's registers, in backend.Reg order. */
   private readonly regs = new BigInt64Array(REG_COUNT);
   readonly xsave: Uint8Array;
@@ -84,12 +86,20 @@ export class KvmBackend implements CpuBackend {
   }
 
   private apply(updates: PteUpdate[]): void {
-    if (updates.length) this.vcpu.applyPteUpdates(updates);
+    if (updates.length) this.vcpu.applyPteUpdates(updates, this.cr3);
   }
 
   // ---- Running ----
 
   run(): StopReason {
+    try {
+      return this.runToStop();
+    } finally {
+      this.vcpu.noteHandled();
+    }
+  }
+
+  private runToStop(): StopReason {
     const v = this.vcpu;
     this.stopReason = null;
     if (v.preemptRequested) return { kind: 'preempted' };
@@ -100,6 +110,7 @@ export class KvmBackend implements CpuBackend {
       reload = true;
       const rc = v.enter();
       if (rc === -EINTR) {
+        v.noteExit(ExitCause.PREEMPT);
         // Kicked before KVM even took our registers: nothing ran, nothing changed.
         if (v.takeUnappliedLoad()) return { kind: 'preempted' };
         // Kicked while running. The registers must not change before KVM_RUN ends at an exit
@@ -148,10 +159,12 @@ export class KvmBackend implements CpuBackend {
     const v = this.vcpu;
     switch (v.shimExit()) {
       case 'syscall':
+        v.noteExit(ExitCause.SYSCALL);
         return this.onSyscall();
       case 'exception':
         return this.onException();
       case 'port': {
+        v.noteExit(ExitCause.OTHER);
         // Guest code executed `out` to the exit port itself: a general-protection fault for it.
         this.captureGprs();
         return { kind: 'interrupt', vector: 13, rip: Number(this.regs[Reg.RIP]) };
@@ -215,6 +228,7 @@ export class KvmBackend implements CpuBackend {
       r[Reg.RSP] = BigInt.asIntN(64, top(2));
     }
     const rip = Number(r[Reg.RIP]);
+    v.noteExit(vector === Vector.PF ? ExitCause.PAGE_FAULT : vector === PREEMPT_VECTOR ? ExitCause.PREEMPT : ExitCause.OTHER);
     switch (vector) {
       case Vector.PF: {
         const addr = Number(v.cr2);
@@ -310,6 +324,6 @@ export class KvmBackend implements CpuBackend {
   dispose(): void {
     this.dropFpu();
     if (this.vcpu.userReady === this) this.vcpu.userReady = null;
-    this.pageTables?.destroy((updates) => this.apply(updates));
+    this.pageTables?.destroy();
   }
 }

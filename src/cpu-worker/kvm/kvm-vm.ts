@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { addressOf } from '../../kernel/host/libc.js';
 import { KERNEL_AREA_BYTES, KERNEL_AREA_PHYS } from '../../shared-mem/kvm-area.js';
+import { KVM_EXITS_BYTES } from '../../shared-mem/kvm-exits.js';
 import { Cap, Ioctl, IoctlBuffer, KVM_API_VERSION, SyncRegs, ioctl } from './kvm-abi.js';
 import { buildKernelArea } from './kernel-area.js';
 import type { KvmTask } from './kvm-vcpu.js';
@@ -62,5 +63,5 @@ export function createKvmVm(memory: SharedArrayBuffer, probe: { pvm: boolean; ke
   };
   slot(0, 0, memory.maxByteLength, addressOf(memory));
   slot(1, KERNEL_AREA_PHYS, KERNEL_AREA_BYTES, addressOf(area));
-  return { kvmFd, vmFd, area, kernelBase: probe.kernelBase, pvm: probe.pvm };
+  return { kvmFd, vmFd, area, kernelBase: probe.kernelBase, pvm: probe.pvm, exits: new SharedArrayBuffer(KVM_EXITS_BYTES) };
 }

@@ -4,45 +4,82 @@
 // The host writes entries that grant (not present -> present, or more rights on the same
 // frame): a fault re-walks the tables, under a shadow MMU (PVM) as in hardware. Entries that
 // take rights away, or that a table being freed still holds, must be written by guest ring-0
-// code (a shadow MMU only notices guest writes, and the TLB needs invlpg): they are returned
-// as PteUpdates for the shim's apply_pte_updates routine.
+// code when a translation may be cached from them (a shadow MMU only notices guest writes,
+// and the TLB needs invlpg): they are returned as PteUpdates for the shim's
+// apply_pte_updates routine. An entry whose accessed bit is clear has never been used to
+// translate since it was last written without it, so nothing caches it: neither a TLB (the
+// CPU caches a translation only with the accessed bit set in every entry used, SDM 4.10.2)
+// nor a shadow MMU (KVM's sets the guest's accessed bit when it builds a shadow entry, and
+// prefetches only entries that have it). The host takes those away itself, which spares most
+// of the shim's runs: a VMA is mapped whole on its first touch, and ld.so's mprotects and
+// MAP_FIXED mappings then restrict mostly pages nobody touched (measured: 48,000 of 58,000
+// updates while ffmpeg starts). A grant on a present entry keeps its accessed bit, or the
+// cached translation of the old rights would be forgotten.
 import { Prot } from '../backend.js';
 import { Area, KERNEL_AREA_BYTES, KERNEL_AREA_PHYS } from '../../shared-mem/kvm-area.js';
 import { Errno, E } from '../../kernel/errno.js';
 
 /** Entry bits, in the low word (NX is bit 31 of the high word). */
-const P = 1, W = 2, U = 4;
+const P = 1, W = 2, U = 4, A = 0x20;
 const NX_HIGH = 0x80000000;
 const TABLE_BYTES = 4096;
 const LOW_ADDRESS_MASK = 0xfffff000;
+/** Retired tables cleaned at once when the free list runs out: one shim run, bounded work. */
+const CLEAN_BATCH = 64;
 
 /** A write for the shim: PTE's kernel-virtual address, its new value, the user address to invlpg. */
 export type PteUpdate = [pte: bigint, value: bigint, address: bigint];
 
-/** Free 4 KiB tables of the pool. */
+/**
+ * The 4 KiB tables of the kernel area's pool: free ones (zeroed), and retired ones, the tables
+ * of dead address spaces, which still hold their entries. Nothing translates through a retired
+ * table (its root is no CPU's CR3 any more), so retired tables are cleaned only when the free
+ * list runs out, a batch at a time: clearing a used entry costs a trapped guest write on PVM
+ * (about 10 us each, measured), and an exiting ffmpeg left some 7,900 of them (80 ms), mostly
+ * at the end of the machine, when nothing would ever reuse the tables.
+ */
 export class PageTablePool {
   readonly words: Uint32Array;
   private readonly free: number[] = [];
+  private readonly retired: number[] = [];
 
-  constructor(area: SharedArrayBuffer, readonly kernelBase: bigint) {
+  /** apply: runs the shim over updates, on a CR3 that holds the kernel half. */
+  constructor(area: SharedArrayBuffer, readonly kernelBase: bigint, private readonly apply: (updates: PteUpdate[]) => void) {
     this.words = new Uint32Array(area);
     for (let off = KERNEL_AREA_BYTES - TABLE_BYTES; off >= Area.PAGE_TABLES; off -= TABLE_BYTES) this.free.push(off);
   }
 
   /** A zeroed table's area offset; ENOMEM for the guest when the pool is exhausted. */
   allocate(): number {
+    if (this.free.length === 0) this.cleanRetired();
     const off = this.free.pop();
     if (off === undefined) throw new Errno(E.ENOMEM);
     return off;
   }
 
-  /** The table must hold only zeros, written by the shim if the guest may have seen other values. */
-  release(off: number): void {
-    this.free.push(off);
+  /** Takes back the tables of a dead address space, entries and all. */
+  retire(tables: Iterable<number>): void {
+    this.retired.push(...tables);
   }
 
   kernelAddress(areaOffset: number): bigint {
     return this.kernelBase + BigInt(areaOffset);
+  }
+
+  /**
+   * Zeroes up to CLEAN_BATCH retired tables for the free list, in one run of the shim for
+   * their used entries (no invlpg, user address 0: nothing translates through them).
+   */
+  private cleanRetired(): void {
+    const tables = this.retired.splice(-CLEAN_BATCH);
+    const updates: PteUpdate[] = [];
+    for (const table of tables) {
+      for (let i = table >> 2; i < (table + TABLE_BYTES) >> 2; i += 2) {
+        if (this.words[i] !== 0 || this.words[i + 1] !== 0) changeEntry(this, i, 0, 0, 0, updates);
+      }
+    }
+    this.apply(updates);
+    this.free.push(...tables);
   }
 }
 
@@ -70,8 +107,9 @@ export class PageTables {
 
   /**
    * Maps [vaddr, vaddr+size) onto guest-physical phys with prot. Entries already present that
-   * this changes in a way only the guest may write (another frame, fewer rights) come back as
-   * updates for the shim.
+   * this changes come back as updates for the shim when they were used: on PVM a right the host
+   * adds to a used entry is not seen (measured: a write to a page made writable again by
+   * mprotect faulted), so only not-present and never-used entries are written here.
    */
   map(vaddr: number, size: number, prot: number, phys: number): PteUpdate[] {
     const updates: PteUpdate[] = [];
@@ -80,13 +118,8 @@ export class PageTables {
       const va = vaddr + off;
       const i = this.pteIndex(va, true)!;
       const lo = leafLow(phys + off, prot), hi = leafHigh(phys + off, prot);
-      const oldLo = w[i], oldHi = w[i + 1];
-      if (!(oldLo & P) || (sameFrame(oldLo, oldHi, lo, hi) && grants(oldLo, oldHi, lo, hi))) {
-        w[i + 1] = hi; // the high word first: the present bit is in the low one
-        w[i] = lo;
-      } else {
-        updates.push(this.update(i, lo, hi, va));
-      }
+      if (!(w[i] & P)) this.write(i, lo, hi);
+      else if (lo !== ((w[i] & ~A) >>> 0) || hi !== w[i + 1]) this.change(i, lo, hi, va, updates);
     }
     return updates;
   }
@@ -100,35 +133,19 @@ export class PageTables {
       const i = this.pteIndex(va, false);
       if (i === null || !(w[i] & P)) continue;
       if (prot === null) {
-        updates.push(this.update(i, 0, 0, va));
+        this.change(i, 0, 0, va, updates);
         continue;
       }
-      const phys = (w[i + 1] & ~NX_HIGH) * 2 ** 32 + (w[i] & LOW_ADDRESS_MASK) - 0;
+      const phys = (w[i + 1] & ~NX_HIGH) * 2 ** 32 + (w[i] & LOW_ADDRESS_MASK);
       const lo = leafLow(phys, prot), hi = leafHigh(phys, prot);
-      if (lo !== w[i] || hi !== w[i + 1]) updates.push(this.update(i, lo, hi, va));
+      if (lo !== ((w[i] & ~A) >>> 0) || hi !== w[i + 1]) this.change(i, lo, hi, va, updates);
     }
     return updates;
   }
 
-  /** Zeroes every entry this address space's tables hold (through the shim), then gives the tables back. */
-  destroy(apply: (updates: PteUpdate[]) => void): void {
-    const w = this.pool.words;
-    const kernelSlot = kernelPml4Slot(this.pool.kernelBase);
-    const updates: PteUpdate[] = [];
-    for (const t of this.tables) {
-      for (let e = 0; e < 512; e++) {
-        const i = (t >> 2) + 2 * e;
-        if (w[i] === 0 && w[i + 1] === 0) continue;
-        if (t === this.pml4 && e === kernelSlot) {
-          w[i] = 0; // the kernel half's entry: no one runs on this PML4 any more
-          w[i + 1] = 0;
-          continue;
-        }
-        updates.push(this.update(i, 0, 0, 0));
-      }
-    }
-    apply(updates);
-    for (const t of this.tables) this.pool.release(t);
+  /** The address space is dead: its tables go back to the pool as they are (see PageTablePool). */
+  destroy(): void {
+    this.pool.retire(this.tables);
     this.tables.clear();
   }
 
@@ -138,8 +155,12 @@ export class PageTables {
     return t;
   }
 
-  private update(wordIndex: number, lo: number, hi: number, va: number): PteUpdate {
-    return [this.pool.kernelAddress(wordIndex * 4), BigInt(hi) << 32n | BigInt(lo >>> 0), BigInt(va)];
+  private change(wordIndex: number, lo: number, hi: number, va: number, updates: PteUpdate[]): void {
+    changeEntry(this.pool, wordIndex, lo, hi, va, updates);
+  }
+
+  private write(wordIndex: number, lo: number, hi: number): void {
+    writeEntry(this.pool.words, wordIndex, lo, hi);
   }
 
   /** Word index of va's PTE; the tables on the way are created when create is set (else null if missing). */
@@ -162,19 +183,29 @@ export class PageTables {
   }
 }
 
+/**
+ * Replaces an entry with one that may grant less: the host writes it when nothing can have
+ * cached the old one (accessed bit clear), else it becomes an update for the shim.
+ */
+function changeEntry(pool: PageTablePool, wordIndex: number, lo: number, hi: number, va: number, updates: PteUpdate[]): void {
+  if (pool.words[wordIndex] & A) updates.push([pool.kernelAddress(wordIndex * 4), BigInt(hi) << 32n | BigInt(lo >>> 0), BigInt(va)]);
+  else writeEntry(pool.words, wordIndex, lo, hi);
+}
+
+function writeEntry(w: Uint32Array, wordIndex: number, lo: number, hi: number): void {
+  if (lo & P) {
+    w[wordIndex + 1] = hi; // the high word first: the present bit is in the low one
+    w[wordIndex] = lo >>> 0;
+  } else {
+    w[wordIndex] = lo >>> 0;
+    w[wordIndex + 1] = hi;
+  }
+}
+
 function leafLow(phys: number, prot: number): number {
   return (((phys >>> 0) & LOW_ADDRESS_MASK) | P | U | (prot & Prot.WRITE ? W : 0)) >>> 0;
 }
 
 function leafHigh(phys: number, prot: number): number {
   return (Math.floor(phys / 2 ** 32) | (prot & Prot.EXEC ? 0 : NX_HIGH)) >>> 0;
-}
-
-function sameFrame(lo1: number, hi1: number, lo2: number, hi2: number): boolean {
-  return (lo1 & LOW_ADDRESS_MASK) === (lo2 & LOW_ADDRESS_MASK) && (hi1 & ~NX_HIGH) === (hi2 & ~NX_HIGH);
-}
-
-/** Whether the new entry has every right the old one had (write; execute, i.e. NX not newly set). */
-function grants(oldLo: number, oldHi: number, lo: number, hi: number): boolean {
-  return (!(oldLo & W) || (lo & W) !== 0) && (!!(oldHi & NX_HIGH) || !(hi & NX_HIGH));
 }

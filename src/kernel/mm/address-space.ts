@@ -55,6 +55,22 @@ export interface Vma extends VmaSpec {
 export const pageDown = (a: number) => a - (a % PAGE_SIZE);
 export const pageUp = (a: number) => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
 
+/**
+ * What an engine that maps pages (KVM) maps on a fault: the whole VMA up to MAP_WHOLE_BYTES
+ * (a library's segments: one exit each), else the aligned FAULT_AROUND_BYTES around the
+ * fault, as Linux's fault_around_bytes (64 KiB) but larger, since each fault is an exit to
+ * the worker (46-60 us on PVM). Mapping every page of a large VMA at once cost a process's
+ * 8 MiB stack 7-10 ms of page-table writes for the few pages it uses (measured).
+ */
+const MAP_WHOLE_BYTES = 1024 * 1024;
+const FAULT_AROUND_BYTES = 256 * 1024;
+
+function faultAround(v: Vma, addr: number): [number, number] {
+  if (v.end - v.start <= MAP_WHOLE_BYTES) return [v.start, v.end];
+  const s = Math.max(v.start, addr - (addr % FAULT_AROUND_BYTES));
+  return [s, Math.min(v.end, addr - (addr % FAULT_AROUND_BYTES) + FAULT_AROUND_BYTES)];
+}
+
 /** Lowest and highest user addresses, as on x86-64 Linux with 4-level paging. */
 export const USER_MIN = 0x10000;
 export const USER_END = 0x7ffffffff000;
@@ -75,7 +91,8 @@ function hostFileSize(hostFd: number): number {
  * (private: copy-on-write; shared: the host's page cache), so nothing is copied at mmap time.
  * Engines on this vCPU map VMAs lazily, one engine region per VMA, when guest code first
  * touches them (see engineFault and engine-mappings.ts); any change to a VMA unmaps it from
- * them. Engines on other vCPUs get the list of engine regions (engineRegions) and remap what
+ * them (an engine that maps pages changes only the pages concerned, and maps a large VMA a
+ * window at a time). Engines on other vCPUs get the list of engine regions (engineRegions) and remap what
  * changed; before a change, `quiesce` stops any other vCPU executing this address space, so
  * that none runs on a mapping that is going away (a TLB shootdown).
  */
@@ -163,21 +180,27 @@ export class AddressSpace {
     });
   }
 
-  /** mprotect: ENOMEM when part of the range is not mapped; EACCES for writable views of read-only shared files. */
+  /**
+   * mprotect: EACCES for writable views of read-only shared files; ENOMEM when part of the
+   * range is not mapped, after changing the mapped part before the first hole, as Linux does.
+   */
   protect(start: number, len: number, prot: number): void {
-    const end = start + len;
-    this.requireMapped(start, end);
+    let end = start;
+    for (let v = this.findVma(end); v && end < start + len; v = this.findVma(end)) end = Math.min(v.end, start + len);
     if (prot & Prot.WRITE && this.vmas.some((v) => v.end > start && v.start < end && v.shared && v.file && !v.file.writable)) {
       throw new Errno(E.EACCES);
     }
-    this.replaceRange(start, end, (v, s, e) => {
-      const piece: Vma = { ...this.slice(v, s, e), prot };
-      if (prot !== Prot.NONE && !piece.extent) {
-        this.reserveBacking(piece);
-        this.fill(piece, s, e);
-      }
-      return piece;
-    });
+    if (end > start) {
+      this.replaceRange(start, end, (v, s, e) => {
+        const piece: Vma = { ...this.slice(v, s, e), prot };
+        if (prot !== Prot.NONE && !piece.extent) {
+          this.reserveBacking(piece);
+          this.fill(piece, s, e);
+        }
+        return piece;
+      });
+    }
+    if (end < start + len) throw new Errno(E.ENOMEM);
   }
 
   /** ENOMEM unless every page of [start, end) is mapped. */
@@ -249,7 +272,13 @@ export class AddressSpace {
   engineFault(engine: CpuBackend, addr: number, access: 'read' | 'write' | 'exec'): boolean {
     const v = this.accessible(addr, access);
     const mapped = this.engines.get(engine);
-    if (!v || !mapped || mapped.has(v)) return false;
+    if (!v || !mapped) return false;
+    if (engine.mapsPages) {
+      const [s, e] = faultAround(v, addr);
+      mapped.mapPart(v, s, e, this.hostAddress(v, s));
+      return true;
+    }
+    if (mapped.has(v)) return false;
     mapped.map(v, v.prot, this.hostAddress(v, v.start));
     return true;
   }
@@ -321,11 +350,6 @@ export class AddressSpace {
 
   // ---- Internals ----
 
-  /** Removes v from every engine that mapped it. */
-  private unmapFromEngines(v: Vma): void {
-    for (const mapped of this.engines.values()) mapped.unmap(v);
-  }
-
   private hostAddress(v: Vma, addr: number): number {
     return this.poolAddress + v.extent!.offset + v.extentOffset + (addr - v.start);
   }
@@ -388,14 +412,16 @@ export class AddressSpace {
         continue;
       }
       const s = Math.max(v.start, start), e = Math.min(v.end, end);
-      this.unmapFromEngines(v);
-      const pieces: Vma[] = [];
-      if (v.start < s) pieces.push(this.slice(v, v.start, s));
+      for (const mapped of this.engines.values()) if (!mapped.engine.mapsPages) mapped.unmap(v);
+      const before = v.start < s ? this.slice(v, v.start, s) : null;
       const inside = change(v, s, e);
-      if (inside) pieces.push(inside);
-      if (e < v.end) pieces.push(this.slice(v, e, v.end));
+      const after = e < v.end ? this.slice(v, e, v.end) : null;
+      const outside = [before, after].filter((x) => x !== null);
+      for (const mapped of this.engines.values()) {
+        if (mapped.engine.mapsPages) mapped.reshape(v, s, e, outside, inside);
+      }
       v.file?.unref();
-      next.push(...pieces);
+      next.push(...[before, inside, after].filter((x) => x !== null));
     }
     this.vmas = next;
     this.flushCode(start, end);

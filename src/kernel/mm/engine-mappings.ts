@@ -1,7 +1,8 @@
 // What one CPU engine has mapped of an address space. Engines map regions lazily, when guest
-// code first touches them, and keep at most ENGINE_REGION_LIMIT: Unicorn's cost of mapping
+// code first touches them. Unicorn keeps at most ENGINE_REGION_LIMIT: its cost of mapping
 // grows with the square of its region count, so the oldest region is evicted first (a later
-// touch maps it again).
+// touch maps it again). An engine that maps pages (KVM) has no limit, and a change to part of
+// a region it mapped changes only that part (reshape).
 import { Prot, type CpuBackend } from '../../cpu-worker/backend.js';
 
 const ENGINE_REGION_LIMIT = 1024;
@@ -46,7 +47,7 @@ export class EngineMappings<R extends MappableRegion> {
   }
 
   map(r: R, prot: number, hostAddress: number): void {
-    if (this.mapped.size >= ENGINE_REGION_LIMIT) this.unmap(this.mapped.values().next().value!);
+    if (!this.engine.mapsPages && this.mapped.size >= ENGINE_REGION_LIMIT) this.unmap(this.mapped.values().next().value!);
     this.mapped.add(r);
     this.engine.map(r.start, r.end - r.start, enginePerms(prot), hostAddress);
   }
@@ -61,6 +62,30 @@ export class EngineMappings<R extends MappableRegion> {
     if (!this.mapped.delete(r)) return;
     if (r.prot & Prot.EXEC) this.engine.flushCode(r.start, r.end - r.start);
     this.engine.unmap(r.start, r.end - r.start);
+  }
+
+  /** For an engine that maps pages: maps [s, e) of r (a fault-around window) onto pool bytes at hostAddress. */
+  mapPart(r: R, s: number, e: number, hostAddress: number): void {
+    this.mapped.add(r);
+    this.engine.map(s, e - s, enginePerms(r.prot), hostAddress);
+  }
+
+  /**
+   * For an engine that maps pages: r, of which it has mapped some pages, becomes the pieces outside [s, e),
+   * whose pages stay as they are, and inside (or nothing) for [s, e), with r's pages: those
+   * mapped are re-protected in place when it is accessible (mprotect), else unmapped. Linux
+   * changes only the pages of the range too; remapping the whole VMA cost every page of the
+   * untouched pieces a fault (a KVM exit) and, for pages already used, a run of the shim.
+   */
+  reshape(r: R, s: number, e: number, outside: readonly R[], inside: R | null): void {
+    if (!this.mapped.delete(r)) return;
+    for (const piece of outside) this.mapped.add(piece);
+    if (inside && inside.prot !== Prot.NONE) {
+      this.mapped.add(inside);
+      this.engine.protect(s, e - s, enginePerms(inside.prot));
+    } else {
+      this.engine.unmap(s, e - s);
+    }
   }
 
   regions(): R[] {

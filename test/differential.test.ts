@@ -22,7 +22,6 @@ t.teardown(() => rmSync(bin, { recursive: true, force: true }));
  * not yet let a normal thread run while FIFO spinners hold every vCPU (issue 7's notes).
  */
 const KNOWN_DIVERGENCES: Record<string, Record<string, string>> = {
-  unicorn: { table_churn: 'the emulator itself dies (SIGSEGV in code Unicorn 2.0.1 generated, PC at an unmapped address) after some 60 forked children that each map 128 regions; not yet found' },
   kvm: { priorities: 'on KVM a normal thread can starve while FIFO 99 spinners hold every vCPU (RT throttling is only exact with the execution token)' },
 };
 

@@ -105,7 +105,7 @@ export class UnicornBackend implements CpuBackend {
     this.addHook(UC_HOOK_INTR, IntrHookProto, (_uc: unknown, intno: number) => this.onInterrupt(intno));
     this.addHook(UC_HOOK_INSN_INVALID, InvalidInsnHookProto, () => this.onInvalid());
     this.addHook(UC_HOOK_INSN, CpuidHookProto, () => this.onCpuid(), UC_X86_INS_CPUID);
-    check('uc_hook_add', uc.hookAddNative(this.handle, [0n], UC_HOOK_BLOCK, PREEMPT_BLOCK_HOOK, preemptRequest, 1, 0));
+    check('uc_hook_add', uc.hookAddNative(this.handle, [0n], UC_HOOK_BLOCK, PREEMPT_BLOCK_HOOK.address, preemptRequest, 1, 0));
   }
 
   /**

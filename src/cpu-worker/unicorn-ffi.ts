@@ -69,6 +69,14 @@ const libc = koffi.load('libc.so.6');
 /** Copies a saved context between Unicorn's memory and a SharedArrayBuffer (either side may be a typed array). */
 export const memcpy = libc.func('void *memcpy(void *dst, const void *src, size_t n)');
 
-const preempt = koffi.load(fileURLToPath(new URL('../../native/libstarling-preempt.so', import.meta.url)));
-/** Address of the C UC_HOOK_BLOCK callback that stops the engine when its request word is set. */
-export const PREEMPT_BLOCK_HOOK = Number(preempt.func('uint64_t starling_block_hook_address(void)')());
+const preemptLibrary = koffi.load(fileURLToPath(new URL('../../native/libstarling-preempt.so', import.meta.url)));
+/**
+ * The C UC_HOOK_BLOCK callback that stops the engine when its request word is set: its address,
+ * and its library, held here because koffi unloads a library whose object is garbage-collected
+ * while every engine's generated code still calls the callback by address (that crash came
+ * after some 60 forked children, once a collection ran).
+ */
+export const PREEMPT_BLOCK_HOOK = {
+  library: preemptLibrary,
+  address: Number(preemptLibrary.func('uint64_t starling_block_hook_address(void)')()),
+};

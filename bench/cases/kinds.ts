@@ -1,8 +1,7 @@
 // The three ways most cases take their figure from one guest command.
 import type { Runner, GuestCommand } from '../runners.js';
 import type { Workspace } from '../workspace.js';
-import { BenchError } from '../case.js';
-import { figureOf, mustSucceed, runToEnd } from '../proc.js';
+import { cpuSeconds, figureOf, mustSucceed, runToEnd, start, waitForLine } from '../proc.js';
 
 type Measure = (runner: Runner, ws: Workspace) => Promise<number>;
 type CommandOf = (ws: Workspace) => GuestCommand;
@@ -18,10 +17,25 @@ export const printedFigure = (g: CommandOf): Measure => async (runner, ws) => fi
 /** Wall time of the whole command in ms, start-up included. */
 export const wallTime = (g: CommandOf): Measure => async (runner, ws) => (await runGuest(runner, ws, g(ws))).ms;
 
-/** Host CPU (user+system of the command and its children, bash's time) as % of its wall time. */
+/** How long the guest may take to reach its begin and end lines. */
+const PHASE_TIMEOUT_MS = 120_000;
+
+/**
+ * Host CPU (user+system, all threads) of the runner's process between the guest's `begin` and
+ * `end` lines, as % of the wall time between them: the steady state, without start-up and exit
+ * (which would otherwise dominate a 2 s idle figure). The guest stays alive a moment after `end`.
+ */
 export const cpuShare = (g: CommandOf): Measure => async (runner, ws) => {
-  const r = await runGuest(runner, ws, g(ws), (cmd) => ['bash', '-c', 'TIMEFORMAT="cpu %U %S"; { time "$@" >/dev/null 2>&1; } 2>&1', '_', ...cmd]);
-  const m = /cpu ([\d.]+) ([\d.]+)/.exec(r.stdout);
-  if (!m) throw new BenchError('bash reported no CPU time');
-  return ((Number(m[1]) + Number(m[2])) * 1000 / r.ms) * 100;
+  const command = g(ws);
+  const p = start(ws.command(runner, command));
+  try {
+    await waitForLine(p, /^begin$/m, PHASE_TIMEOUT_MS);
+    const cpu0 = cpuSeconds(p.child.pid!), t0 = performance.now();
+    await waitForLine(p, /^end$/m, PHASE_TIMEOUT_MS);
+    const cpu1 = cpuSeconds(p.child.pid!), t1 = performance.now();
+    mustSucceed(command.argv[0], await p.exited);
+    return ((cpu1 - cpu0) * 1000 / (t1 - t0)) * 100;
+  } finally {
+    p.child.kill('SIGKILL');
+  }
 };

@@ -3,6 +3,7 @@ import type { Case } from '../case.js';
 import { cpuShare, printedFigure, wallTime } from './kinds.js';
 
 const loopTimed = 'timed by the guest around its loop (start-up excluded)';
+const steadyState = "user+system time of the runner's process between the guest's begin and end lines, over that wall time (start-up and exit excluded)";
 
 export function microCases(): Case[] {
   const cases: Omit<Case, 'group'>[] = [
@@ -28,9 +29,9 @@ export function microCases(): Case[] {
       measure: printedFigure((ws) => ({ argv: ['/bench/memcpy_loop', ws.size('64', '8')] })) },
     { name: 'dynamic hello (start-up)', unit: 'ms', lowerIsBetter: true, method: 'wall time of the whole command',
       measure: wallTime(() => ({ argv: ['/bench/hello'] })) },
-    { name: 'usleep(500) loop, 2 s: host CPU', unit: '% of a core', lowerIsBetter: true, method: 'user+system time of the whole command over its wall time',
+    { name: 'usleep(500) loop, 2 s: host CPU', unit: '% of a core', lowerIsBetter: true, method: steadyState,
       measure: cpuShare(() => ({ argv: ['/bench/sleep_loop'] })) },
-    { name: '30 idle threads, 2 s: host CPU', unit: '% of a core', lowerIsBetter: true, method: 'user+system time of the whole command over its wall time',
+    { name: '30 idle threads, 2 s: host CPU', unit: '% of a core', lowerIsBetter: true, method: steadyState,
       measure: cpuShare(() => ({ argv: ['/bench/idle_threads'] })) },
   ];
   return cases.map((c) => ({ ...c, group: 'micro' }));

@@ -14,13 +14,15 @@ export interface EngineFactory {
   readonly atomic: boolean;
   /** owner: the engine of vCPU 0, which holds the address space and maps its memory. */
   create(sink: SyscallSink, owner: boolean): CpuBackend;
+  /** The worker is about to sleep for longer than a tick: stop what would wake the host for nothing (KVM: the LAPIC timer). */
+  idle(): void;
 }
 
 export function engineFactory(cpu: number, control: Int32Array, memory: SharedArrayBuffer, kvm: KvmTask | null): EngineFactory {
   if (!kvm) {
     // The block hook's request word: this vCPU's PREEMPT_REQUEST (see native/preempt.c).
     const preemptRequest = addressOf(control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + cpu);
-    return { atomic: false, create: (sink) => new UnicornBackend(sink, preemptRequest) };
+    return { atomic: false, create: (sink) => new UnicornBackend(sink, preemptRequest), idle: () => {} };
   }
   let vcpu: KvmVcpu | null = null;
   let pool: PageTablePool | null = null;
@@ -32,5 +34,6 @@ export function engineFactory(cpu: number, control: Int32Array, memory: SharedAr
       if (owner) pool ??= new PageTablePool(kvm.area, kvm.kernelBase);
       return new KvmBackend(sink, vcpu, poolAddress, owner ? pool : null);
     },
+    idle: () => vcpu?.stopTimer(),
   };
 }

@@ -21,6 +21,7 @@ import { releaseThread } from '../kernel/sys-thread.js';
 import { rank, Policy } from '../kernel/sched/run-queue.js';
 import { publishRseqCpu, restartRseqCriticalSection } from '../kernel/sys-sched.js';
 import { CpuState, placeThread } from './cpu-state.js';
+import { TICK_MS } from '../shared-mem/preempt.js';
 import { ExecSlot, HAND_OVER_SPIN_MS, MAX_SLOT_REGIONS, SlotState, spinUntil, type EngineRegion } from '../shared-mem/exec-slot.js';
 import { Executor } from './executor.js';
 import { FutexTable } from '../kernel/futex-table.js';
@@ -345,7 +346,9 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
       // Lend before sleeping: a thread queued for an idle vCPU must not wait for an event here.
       this.schedulePass();
       this.spinForReturns();
-      this.collectWakeups(this.hasWorkHere() ? 0 : this.nextDeadline());
+      const timeoutMs = this.hasWorkHere() ? 0 : this.nextDeadline();
+      if (timeoutMs >= TICK_MS) this.engineKind.idle();
+      this.collectWakeups(timeoutMs);
       this.schedulePass();
       const t = this.pick(this.cpus[KERNEL_CPU]);
       if (t) this.runThread(t);
@@ -510,6 +513,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     if (this.executing.get(c.runningMm!) === c.cpu) this.executing.delete(c.runningMm!);
     const now = monotonicMs();
     if (rank(t) > 0) c.throttle.charge(c.runningSince, now);
+    c.noteRtStall(rank(t) > 0, now); // until the loop looks again: serving t's trap is its time
     c.busyMs += now - c.runningSince;
     t.cpuMs += now - c.runningSince;
     c.running = null;

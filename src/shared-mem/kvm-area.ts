@@ -39,6 +39,9 @@ export const Area = {
 
 export const TSS_STRIDE = 0x100;
 
+/** The interrupt vector that preempts a thread: the LAPIC timer and MSI kicks (or, without an irqchip, KVM_INTERRUPT) use it. */
+export const PREEMPT_VECTOR = 32;
+
 /** Offsets inside shim.bin (see src/cpu-worker/kvm/shim.S). */
 export const Shim = {
   /** Vector v's entry: v * VECTOR_STRIDE. */
@@ -47,6 +50,8 @@ export const Shim = {
   EXCEPTION_EXIT: 0x400,
   APPLY_PTE_UPDATES: 0x480,
   APPLY_PTE_UPDATES_EXIT: 0x4c0,
+  PROGRAM_APIC_TIMER: 0x500,
+  PROGRAM_APIC_TIMER_EXIT: 0x540,
   SYSCALL_ENTRY: 0x1000,
   /** Every exit is `out %al, $EXIT_PORT` (2 bytes). */
   EXIT_PORT: 0xe0,

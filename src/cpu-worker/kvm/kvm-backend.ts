@@ -11,7 +11,8 @@
 import { type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink, type ThreadContext, Reg, REG_COUNT } from '../backend.js';
 import { KvmReg, KVM_XSAVE_BYTES, SyncRegs } from './kvm-abi.js';
 import { PageTables, type PageTablePool, type PteUpdate } from './page-tables.js';
-import { PREEMPT_VECTOR, type KvmVcpu } from './kvm-vcpu.js';
+import type { KvmVcpu } from './kvm-vcpu.js';
+import { PREEMPT_VECTOR } from '../../shared-mem/kvm-area.js';
 
 /** backend.Reg index -> struct kvm_regs index (FS/GS base are segment bases, kept apart). */
 const KVM_REG_OF = [
@@ -92,7 +93,21 @@ export class KvmBackend implements CpuBackend {
   run(): StopReason {
     const v = this.vcpu;
     this.stopReason = null;
-    if (v.preemptRequested) return { kind: 'preempted' };
+    try {
+      if (v.guestSpan(true)) return { kind: 'preempted' };
+      v.startTimer();
+      return this.runToStop();
+    } finally {
+      v.guestSpan(false);
+    }
+  }
+
+  /**
+   * With an irqchip a kick or a tick arrives as the preemption vector (onException). Without
+   * one a kick is a signal that makes KVM_RUN return EINTR, handled here.
+   */
+  private runToStop(): StopReason {
+    const v = this.vcpu;
     let kicked = false;
     let reload = true;
     for (;;) {
@@ -226,9 +241,11 @@ export class KvmBackend implements CpuBackend {
       case Vector.UD:
         return { kind: 'illegal', rip };
       case PREEMPT_VECTOR:
-        return { kind: 'preempted' };
+        // A tick while nothing waits for this vCPU, or a kick already served: the thread goes on.
+        return v.sliceOver ? { kind: 'preempted' } : null;
       default:
-        return { kind: 'interrupt', vector, rip };
+        // Other vectors above the exceptions: only the LAPIC's spurious vector, to ignore.
+        return vector > PREEMPT_VECTOR ? null : { kind: 'interrupt', vector, rip };
     }
   }
 

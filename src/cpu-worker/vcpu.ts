@@ -550,7 +550,9 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   private kernelCpuRunsFirst(t: Thread): boolean {
     const k = this.cpus[KERNEL_CPU], next = k.queue.first;
     if (!this.exclusive || k.running || !next || next.mm !== t.mm || next.process.stopped || rank(next) < rank(t)) return false;
-    if (this.tokenLine.get(t.mm)?.some((cpu) => cpu !== t.cpu)) return false; // others already wait: no overtaking
+    // Anyone already waiting, t's vCPU included (vCPU 0 went first once already): no overtaking.
+    // Otherwise a thread that keeps yielding on vCPU 0 would go first for ever.
+    if (this.tokenLine.get(t.mm)?.length) return false;
     return rank(next) <= 0 || !k.throttle.throttled(monotonicMs()) || !k.queue.hasNormal();
   }
 

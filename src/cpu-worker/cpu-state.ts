@@ -6,7 +6,7 @@ import { RunQueue, rank, Policy } from '../kernel/sched/run-queue.js';
 import { RtThrottle } from '../kernel/sched/rt-throttle.js';
 import type { ExecSlot } from '../shared-mem/exec-slot.js';
 import { Control } from '../shared-mem/layout.js';
-import { requestPreempt } from '../shared-mem/preempt.js';
+import { requestPreempt, requestTick } from '../shared-mem/preempt.js';
 
 export class CpuState {
   readonly queue = new RunQueue();
@@ -79,7 +79,10 @@ export class CpuState {
   updateTick(extra: boolean): void {
     const t = this.running;
     const waiting = t !== null && this.queue.size > 0 && (t.policy !== Policy.FIFO || this.queue.hasNormal());
-    Atomics.store(this.control, Control.TICK_WANTED_BASE + this.cpu, waiting || (t !== null && extra) ? 1 : 0);
+    const wanted = waiting || (t !== null && extra) ? 1 : 0;
+    const was = Atomics.exchange(this.control, Control.TICK_WANTED_BASE + this.cpu, wanted);
+    // vCPU 0's own run loop looks at the word before each entry into guest code.
+    if (wanted && !was && this.slot) requestTick(this.control, this.cpu);
   }
 }
 

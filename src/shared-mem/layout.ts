@@ -53,8 +53,15 @@ export const Control = {
    * checks PREEMPT_REQUEST after raising this one). Written by the vCPU's worker. atomic.
    */
   KVM_IN_GUEST_BASE: 64 + 4 * MAX_CPUS,
+  /**
+   * Per vCPU, with an irqchip: 1 while its LAPIC timer ticks. The timer starts when the vCPU
+   * runs a thread while TICK_WANTED is set, and stops when the worker goes idle; vCPU 0 sends
+   * an interrupt to a vCPU in guest code whose TICK_WANTED rose while this is 0, so that it
+   * starts it. Written by the vCPU's worker. atomic.
+   */
+  KVM_TIMER_ON_BASE: 64 + 5 * MAX_CPUS,
   /** Frame bitmap: one bit per frame, set while the frame is in use. guarded by POOL_LOCK. */
-  FRAME_BITMAP_BASE: 64 + 5 * MAX_CPUS,
+  FRAME_BITMAP_BASE: 64 + 6 * MAX_CPUS,
 } as const;
 
 export const CONTROL_WORDS = Control.FRAME_BITMAP_BASE + MAX_POOL_BYTES / CHUNK_SIZE / 32;

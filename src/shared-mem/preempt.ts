@@ -26,3 +26,14 @@ export function requestPreempt(control: Int32Array, cpu: number): void {
   const tid = Atomics.load(control, Control.KICK_TID_BASE + cpu);
   if (tid) hostSyscall(TGKILL, process.pid, tid, KICK_SIGNAL);
 }
+
+/**
+ * TICK_WANTED of vCPU cpu has just been raised (by vCPU 0, for another vCPU). The ticker
+ * (Unicorn, KVM without an irqchip) reads the word by itself; a KVM vCPU running guest code
+ * with its LAPIC timer stopped gets an interrupt, on which it starts the timer and goes on:
+ * the thread's slice ends at the next tick, not now.
+ */
+export function requestTick(control: Int32Array, cpu: number): void {
+  const vmFd = Atomics.load(control, Control.KVM_MSI_VM_FD);
+  if (vmFd && Atomics.load(control, Control.KVM_IN_GUEST_BASE + cpu) && !Atomics.load(control, Control.KVM_TIMER_ON_BASE + cpu)) kickByMsi(vmFd, cpu);
+}

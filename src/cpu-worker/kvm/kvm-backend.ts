@@ -95,7 +95,6 @@ export class KvmBackend implements CpuBackend {
     this.stopReason = null;
     try {
       if (v.guestSpan(true)) return { kind: 'preempted' };
-      v.startTimer();
       return this.runToStop();
     } finally {
       v.guestSpan(false);
@@ -111,7 +110,10 @@ export class KvmBackend implements CpuBackend {
     let kicked = false;
     let reload = true;
     for (;;) {
-      if (reload) this.load();
+      if (reload) {
+        v.syncTimer();
+        this.load();
+      }
       reload = true;
       const rc = v.enter();
       if (rc === -EINTR) {

@@ -73,7 +73,7 @@ export class KvmVcpu {
   private readonly exceptionExit: bigint;
   private readonly pteUpdatesExit: bigint;
   private readonly apicTimerExit: bigint;
-  /** Whether the LAPIC timer ticks (irqchip only): from the first run until the worker goes idle. */
+  /** Whether the LAPIC timer ticks (irqchip only): from a run with TICK_WANTED set until the worker goes idle. */
   private timerRunning = false;
 
   constructor(private readonly kvm: KvmTask, readonly cpu: number, private readonly control: Int32Array) {
@@ -115,7 +115,10 @@ export class KvmVcpu {
     } else {
       throw new Error('KVM: no KVM_CAP_SYNC_REGS');
     }
-    if (!kvm.irqchip) {
+    if (kvm.irqchip) {
+      // Enables the APIC (a software-disabled one drops MSI kicks), its timer stopped.
+      this.runShimRoutine(Shim.PROGRAM_APIC_TIMER, 0n);
+    } else {
       if (kickSetup(KICK_SIGNAL, at + Run.IMMEDIATE_EXIT) !== 0) throw new Error('KVM: cannot install the kick handler');
       Atomics.store(control, Control.KICK_TID_BASE + cpu, hostSyscall(186));
     }
@@ -265,12 +268,17 @@ export class KvmVcpu {
     return Atomics.load(this.control, Control.PREEMPT_REQUEST_BASE + this.cpu) !== 0;
   }
 
+  private get tickWanted(): boolean {
+    return Atomics.load(this.control, Control.TICK_WANTED_BASE + this.cpu) !== 0;
+  }
+
   /**
-   * Whether a preemption interrupt ends the thread's turn: a kick asked for it, or (the timer's
-   * tick) other threads wait for this vCPU. Otherwise the thread goes on.
+   * Whether a preemption interrupt ends the thread's turn: a kick asked for it, or a tick of the
+   * timer came while other threads wait for this vCPU. Otherwise (a tick nobody needs, or the
+   * interrupt that asks a vCPU to start its timer) the thread goes on.
    */
   get sliceOver(): boolean {
-    return this.preemptRequested || Atomics.load(this.control, Control.TICK_WANTED_BASE + this.cpu) !== 0;
+    return this.preemptRequested || (this.timerRunning && this.tickWanted);
   }
 
   /**
@@ -284,11 +292,17 @@ export class KvmVcpu {
     return inside && this.preemptRequested;
   }
 
-  /** Starts the periodic LAPIC timer if it is stopped (irqchip only). */
-  startTimer(): void {
-    if (!this.kvm.irqchip || this.timerRunning) return;
+  /**
+   * Before each entry into guest code: starts the periodic LAPIC timer when threads wait for
+   * this vCPU (irqchip only). It is not stopped when they no longer do (that costs an entry,
+   * and the word changes often), but only when the worker goes idle; until then a tick nobody
+   * needs costs one exit (sliceOver).
+   */
+  syncTimer(): void {
+    if (!this.kvm.irqchip || this.timerRunning || !this.tickWanted) return;
     this.runShimRoutine(Shim.PROGRAM_APIC_TIMER, BigInt(TIMER_COUNT));
     this.timerRunning = true;
+    Atomics.store(this.control, Control.KVM_TIMER_ON_BASE + this.cpu, 1);
   }
 
   /** Stops the timer: an idle vCPU costs the host nothing. */
@@ -296,6 +310,7 @@ export class KvmVcpu {
     if (!this.timerRunning) return;
     this.runShimRoutine(Shim.PROGRAM_APIC_TIMER, 0n);
     this.timerRunning = false;
+    Atomics.store(this.control, Control.KVM_TIMER_ON_BASE + this.cpu, 0);
   }
 
   /** Whether the vCPU stopped in ring 3 (by the synced CS). */

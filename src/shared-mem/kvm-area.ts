@@ -48,6 +48,8 @@ export const Shim = {
   VECTOR_STRIDE: 16,
   VECTORS: 48,
   EXCEPTION_EXIT: 0x400,
+  /** PREEMPT_VECTOR's IDT entry with an irqchip: acknowledges the LAPIC's interrupt, then as the vector's own entry. */
+  LAPIC_INTERRUPT: 0x440,
   APPLY_PTE_UPDATES: 0x480,
   APPLY_PTE_UPDATES_EXIT: 0x4c0,
   PROGRAM_APIC_TIMER: 0x500,

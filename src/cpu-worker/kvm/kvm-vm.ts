@@ -55,7 +55,7 @@ export function createKvmVm(memory: SharedArrayBuffer, probe: { pvm: boolean; ke
   if (vmFd < 0) throw new Error(`KVM_CREATE_VM failed (errno ${-vmFd})`);
   const irqchipMissing = createIrqchip(kvmFd, vmFd);
   const area = new SharedArrayBuffer(KERNEL_AREA_BYTES, { maxByteLength: KERNEL_AREA_BYTES });
-  buildKernelArea(area, new Uint8Array(readFileSync(SHIM_BINARY)), probe.kernelBase);
+  buildKernelArea(area, new Uint8Array(readFileSync(SHIM_BINARY)), probe.kernelBase, irqchipMissing === null);
   const region = new IoctlBuffer(32);
   const slot = (n: number, guestPhys: number, size: number, host: number) => {
     region.view.setUint32(0, n, true);

@@ -20,19 +20,16 @@
 
 # Exceptions 0-31 and interrupts 32-47: 16 bytes each. The CPU pushes an error code for some
 # vectors; the others push 0, so the frame is the same for all: vector, error code, then the
-# CPU's RIP, CS, RFLAGS, RSP, SS. The LAPIC's vector first acknowledges its interrupt.
+# CPU's RIP, CS, RFLAGS, RSP, SS.
         .macro vector n
         .org \n * 16
-        .if \n == PREEMPT_VECTOR
-        jmp preempt_interrupt
-        .else
+vector_\n\():
         .if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
         .else
         pushq $0
         .endif
         pushq $\n
         jmp exception_exit
-        .endif
         .endm
 
         .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
@@ -47,11 +44,13 @@ exception_exit:
         out %al, $EXIT_PORT
         ud2
 
-# The LAPIC's interrupt (its timer, or a kick sent as an MSI): acknowledged here, so that the
-# next one is delivered, then reported like an exception. The registers wrmsr needs are put
-# back first: the host reads the thread's registers at the exit.
+# With an in-kernel irqchip the IDT sends PREEMPT_VECTOR here instead (its timer, or a kick
+# sent as an MSI): the interrupt is acknowledged, so that the next one is delivered, then
+# reported like an exception. The registers wrmsr needs are put back first: the host reads
+# the thread's registers at the exit. (Without an irqchip there is no LAPIC to acknowledge:
+# wrmsr would fault.)
         .org 0x440
-preempt_interrupt:
+lapic_interrupt:
         push %rax
         push %rcx
         push %rdx
@@ -62,9 +61,7 @@ preempt_interrupt:
         pop %rdx
         pop %rcx
         pop %rax
-        pushq $0
-        pushq $PREEMPT_VECTOR
-        jmp exception_exit
+        jmp vector_32 # PREEMPT_VECTOR's own entry
 
 # Applies page-table updates that take rights away (unmap, mprotect), which the host may not
 # write itself: a shadow MMU only notices writes the guest makes. RDI points at the vCPU's

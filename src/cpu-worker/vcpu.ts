@@ -315,6 +315,9 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   /** A process stops using mm (exit, exec); the last user's departure frees it. */
   private retireAddressSpace(mm: AddressSpace): void {
     if (--mm.users > 0) return;
+    // A killed thread lent to another vCPU may still execute there (kill does not wait): its
+    // page tables must outlive it, or the next interrupt there finds no IDT (a triple fault).
+    this.quiesce(mm);
     const engine = this.engines.get(mm);
     if (engine) {
       mm.detach(engine);

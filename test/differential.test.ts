@@ -4,7 +4,7 @@
 import t from 'tap';
 import { readdirSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACCEL, GUEST_SRC, ROOT, haveMusl, native, scratchDir, starling } from './helpers.js';
+import { GUEST_SRC, ROOT, haveMusl, native, scratchDir, starling } from './helpers.js';
 
 const sources = readdirSync(GUEST_SRC).filter((f) => f.endsWith('.c') || f.endsWith('.cpp')).sort();
 const bin = scratchDir('bin');
@@ -16,15 +16,6 @@ const compilers: Array<{ libc: string; cc: (src: string) => string | null; flags
 
 t.teardown(() => rmSync(bin, { recursive: true, force: true }));
 
-/**
- * Programs that show a known divergence on one backend, with the reason (a visible SKIP there).
- * On KVM, threads of one process run in parallel without the token, and RT throttling does
- * not yet let a normal thread run while FIFO spinners hold every vCPU (issue 7's notes).
- */
-const KNOWN_DIVERGENCES: Record<string, Record<string, string>> = {
-  kvm: { priorities: 'on KVM a normal thread can starve while FIFO 99 spinners hold every vCPU (RT throttling is only exact with the execution token)' },
-};
-
 for (const { libc, cc, flags } of compilers) {
   const skip = libc === 'musl' && !haveMusl ? 'musl-gcc is not installed (run npm run setup)' : false;
   t.test(`${libc} programs`, { skip }, (tt) => {
@@ -33,7 +24,7 @@ for (const { libc, cc, flags } of compilers) {
       const compiler = cc(source);
       if (!compiler) continue;
       const name = source.replace(/\.(c|cpp)$/, '');
-      tt.test(name, { skip: KNOWN_DIVERGENCES[ACCEL ?? 'unicorn']?.[name] ?? false }, (pt) => {
+      tt.test(name, (pt) => {
         const exe = join(bin, libc, name);
         const cc_ = native(compiler, [...flags, '-Wall', '-pthread', '-o', exe, join(GUEST_SRC, source), '-lm'], { cwd: ROOT });
         pt.equal(cc_.status, 0, `compiles: ${cc_.stderr}`);

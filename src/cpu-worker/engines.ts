@@ -13,6 +13,8 @@ export interface EngineFactory {
   readonly atomic: boolean;
   /** owner: the engine of vCPU 0, which holds the address space and maps its memory. */
   create(sink: SyscallSink, owner: boolean): CpuBackend;
+  /** The worker is about to sleep for longer than a tick: stop what would wake the host for nothing (KVM: the LAPIC timer). */
+  idle(): void;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function engineFactory(cpu: number, control: Int32Array, memory: Sh
     const { UnicornBackend } = await import('./unicorn-backend.js');
     // The block hook's request word: this vCPU's PREEMPT_REQUEST (see native/preempt.c).
     const preemptRequest = addressOf(control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + cpu);
-    return { atomic: false, create: (sink) => new UnicornBackend(sink, preemptRequest) };
+    return { atomic: false, create: (sink) => new UnicornBackend(sink, preemptRequest), idle: () => {} };
   }
   const [{ KvmBackend }, { KvmVcpu }, { PageTablePool }] = await Promise.all([
     import('./kvm/kvm-backend.js'), import('./kvm/kvm-vcpu.js'), import('./kvm/page-tables.js'),
@@ -40,5 +42,6 @@ export async function engineFactory(cpu: number, control: Int32Array, memory: Sh
       if (owner) pool ??= new PageTablePool(kvm.area, kvm.kernelBase, (updates) => vcpu!.applyPteUpdates(updates, KERNEL_CR3));
       return new KvmBackend(sink, vcpu, poolAddress, owner ? pool : null);
     },
+    idle: () => vcpu?.stopTimer(),
   };
 }

@@ -5,7 +5,7 @@
 import { Control, MachineState } from '../shared-mem/layout.js';
 import { ExecSlot, HAND_OVER_SPIN_MS, SlotState, spinUntil, type EngineRegion } from '../shared-mem/exec-slot.js';
 import { ringDoorbell } from '../shared-mem/doorbell.js';
-import { requestPreempt } from '../shared-mem/preempt.js';
+import { TICK_MS, requestPreempt } from '../shared-mem/preempt.js';
 import type { CpuBackend, SyscallFrame, SyscallSink } from './backend.js';
 import type { EngineFactory } from './engines.js';
 import { allows, EngineMappings, regionAt } from '../kernel/mm/engine-mappings.js';
@@ -46,11 +46,20 @@ export class Executor implements SyscallSink {
     this.slot = new ExecSlot(slots, cpu);
   }
 
-  /** Runs lent threads until the machine shuts down. */
+  /**
+   * Runs lent threads until the machine shuts down. Between them it polls briefly (a served
+   * syscall comes back within microseconds), then sleeps; after a tick without work it goes
+   * idle, so that a vCPU with nothing to run costs the host nothing.
+   */
   run(): void {
-    while (Atomics.load(this.control, Control.STATE) === MachineState.RUNNING) {
-      if (this.slot.state === SlotState.ASSIGNED) this.runLent();
-      else if (!spinUntil(() => this.slot.state === SlotState.ASSIGNED, HAND_OVER_SPIN_MS)) this.slot.awaitAssignment(Infinity);
+    const slot = this.slot;
+    const running = () => Atomics.load(this.control, Control.STATE) === MachineState.RUNNING;
+    while (running()) {
+      if (slot.state === SlotState.ASSIGNED) this.runLent();
+      else if (!spinUntil(() => slot.state === SlotState.ASSIGNED, HAND_OVER_SPIN_MS) && !slot.awaitAssignment(TICK_MS) && running()) {
+        this.engineKind.idle();
+        slot.awaitAssignment(Infinity);
+      }
     }
     for (const s of this.spaces.values()) s.engine.dispose();
   }

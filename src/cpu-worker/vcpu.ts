@@ -21,6 +21,7 @@ import { releaseThread } from '../kernel/sys-thread.js';
 import { rank, Policy } from '../kernel/sched/run-queue.js';
 import { publishRseqCpu, restartRseqCriticalSection } from '../kernel/sys-sched.js';
 import { CpuState, placeThread } from './cpu-state.js';
+import { TICK_MS } from '../shared-mem/preempt.js';
 import { ExecSlot, HAND_OVER_SPIN_MS, MAX_SLOT_REGIONS, SlotState, spinUntil, type EngineRegion } from '../shared-mem/exec-slot.js';
 import { Executor } from './executor.js';
 import { FutexTable } from '../kernel/futex-table.js';
@@ -316,6 +317,9 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   /** A process stops using mm (exit, exec); the last user's departure frees it. */
   private retireAddressSpace(mm: AddressSpace): void {
     if (--mm.users > 0) return;
+    // A killed thread lent to another vCPU may still execute there (kill does not wait): its
+    // page tables must outlive it, or the next interrupt there finds no IDT (a triple fault).
+    this.quiesce(mm);
     const engine = this.engines.get(mm);
     if (engine) {
       mm.detach(engine);
@@ -347,7 +351,9 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
       // Lend before sleeping: a thread queued for an idle vCPU must not wait for an event here.
       this.schedulePass();
       this.spinForReturns();
-      this.collectWakeups(this.hasWorkHere() ? 0 : this.nextDeadline());
+      const timeoutMs = this.hasWorkHere() ? 0 : this.nextDeadline();
+      if (timeoutMs >= TICK_MS) this.engineKind.idle();
+      this.collectWakeups(timeoutMs);
       this.schedulePass();
       const t = this.pick(this.cpus[KERNEL_CPU]);
       if (t) this.runThread(t);
@@ -523,6 +529,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     if (this.executing.get(c.runningMm!) === c.cpu) this.executing.delete(c.runningMm!);
     const now = monotonicMs();
     if (rank(t) > 0) c.throttle.charge(c.runningSince, now);
+    c.noteRtStall(rank(t) > 0, now); // until the loop looks again: serving t's trap is its time
     c.busyMs += now - c.runningSince;
     t.cpuMs += now - c.runningSince;
     c.running = null;
@@ -559,7 +566,9 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   private kernelCpuRunsFirst(t: Thread): boolean {
     const k = this.cpus[KERNEL_CPU], next = k.queue.first;
     if (!this.exclusive || k.running || !next || next.mm !== t.mm || next.process.stopped || rank(next) < rank(t)) return false;
-    if (this.tokenLine.get(t.mm)?.some((cpu) => cpu !== t.cpu)) return false; // others already wait: no overtaking
+    // Anyone already waiting, t's vCPU included (vCPU 0 went first once already): no overtaking.
+    // Otherwise a thread that keeps yielding on vCPU 0 would go first for ever.
+    if (this.tokenLine.get(t.mm)?.length) return false;
     return rank(next) <= 0 || !k.throttle.throttled(monotonicMs()) || !k.queue.hasNormal();
   }
 

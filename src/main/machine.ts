@@ -131,7 +131,9 @@ function chooseBackend(accel: Accel, memory: SharedArrayBuffer): KvmTask | { err
     return null;
   }
   if (accel === 'auto') process.stderr.write(`starling: --accel auto: kvm (/dev/kvm works: ${probe.pvm ? 'PVM, shadow paging' : 'hardware virtualisation'})\n`);
-  return createKvmVm(memory, probe);
+  const kvm = createKvmVm(memory, probe);
+  if (kvm.irqchipMissing) process.stderr.write(`starling: kvm: ${kvm.irqchipMissing}: vCPUs are kicked by a host signal and time-sliced by the ticker\n`);
+  return kvm;
 }
 
 /** Boots the machine, runs the first program to its end, shuts every vCPU down. */
@@ -144,6 +146,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   control[Control.NEXT_ID] = 1;
   control[Control.PROCESS_COUNT] = 1; // the first process
   control[Control.MAX_PROCS] = config.maxProcs;
+  if (kvm?.irqchip) control[Control.KVM_MSI_VM_FD] = kvm.vmFd;
   const bootTimeMs = Number(process.hrtime.bigint()) / 1e6;
   const grace = new StopGrace();
   let monitor: MachineMonitor;
@@ -184,7 +187,8 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   )));
   // The endpoint starts while the machine boots; a --monitor port that cannot be had ends it.
   const monitorFailure = monitor.listen().then(() => new Promise<never>(() => {}), (e: Error) => ({ error: e.message, exitCode: 125 } as MachineOutcome));
-  const stopTicker = startTicker(control, config.cpus);
+  // KVM vCPUs with an irqchip tick themselves (their LAPIC timer).
+  const stopTicker = kvm?.irqchip ? null : startTicker(control, config.cpus);
   const stopForwarding = forwardHostSignals(control, grace, consoleDevice ? FORWARDED : FORWARDED_WITH_STDIO);
   const disconnectTerminal = consoleDevice && showConsole(consoleDevice);
   let outcome: MachineOutcome = { error: 'the first vCPU returned no result', exitCode: 125 };
@@ -192,10 +196,11 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     const result = await Promise.race([tasks[0], workerFailure, monitorFailure]);
     outcome = result ?? outcome;
   } finally {
-    stopTicker();
+    stopTicker?.();
     stopForwarding();
     grace.cancel();
     Atomics.store(control, Control.STATE, MachineState.SHUTTING_DOWN);
+    for (let cpu = 0; cpu < config.cpus; cpu++) requestPreempt(control, cpu); // a vCPU still in guest code (a daemon's thread) stops
     ringDoorbell(control, 0);
     for (let cpu = 1; cpu < config.cpus; cpu++) new ExecSlot(slots, cpu).wake();
     await Promise.allSettled(tasks);

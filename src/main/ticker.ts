@@ -1,11 +1,10 @@
 // Time slices: every TICK_MS the main thread asks each vCPU whose other threads are waiting
 // for it to stop its engine at the next translation block (Linux's scheduler tick). The stop
 // itself happens on the vCPU's own thread (cpu-worker/native/preempt.c): Unicorn 2.0.1
-// re-executes an instruction when uc_emu_stop comes from another thread.
+// re-executes an instruction when uc_emu_stop comes from another thread. KVM vCPUs with an
+// in-kernel irqchip tick themselves (their LAPIC timer) and need no ticker.
 import { Control } from '../shared-mem/layout.js';
-import { requestPreempt } from '../shared-mem/preempt.js';
-
-const TICK_MS = 4;
+import { TICK_MS, requestPreempt } from '../shared-mem/preempt.js';
 
 export function startTicker(control: Int32Array, cpus: number): () => void {
   const timer = setInterval(() => {

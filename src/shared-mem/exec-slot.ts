@@ -104,9 +104,11 @@ export class ExecSlot {
   }
 
   /** The slot's vCPU: sleeps until an assignment comes (or timeoutMs pass, or wake() is called). */
-  awaitAssignment(timeoutMs: number): void {
+  /** Waits up to timeoutMs for a thread (or a wake); returns whether one is assigned. */
+  awaitAssignment(timeoutMs: number): boolean {
     const s = Atomics.load(this.words, I.STATE);
     if (s !== SlotState.ASSIGNED) Atomics.wait(this.words, I.STATE, s, timeoutMs);
+    return this.state === SlotState.ASSIGNED;
   }
 
   /** Wakes the slot's vCPU whatever the state (machine shutdown). */

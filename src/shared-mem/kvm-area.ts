@@ -42,14 +42,21 @@ export const TSS_STRIDE = 0x100;
 /** CR3 of the kernel-only PML4. */
 export const KERNEL_CR3 = BigInt(KERNEL_AREA_PHYS + Area.KERNEL_PML4);
 
+/** The interrupt vector that preempts a thread: the LAPIC timer and MSI kicks (or, without an irqchip, KVM_INTERRUPT) use it. */
+export const PREEMPT_VECTOR = 32;
+
 /** Offsets inside shim.bin (see src/cpu-worker/kvm/shim.S). */
 export const Shim = {
   /** Vector v's entry: v * VECTOR_STRIDE. */
   VECTOR_STRIDE: 16,
   VECTORS: 48,
   EXCEPTION_EXIT: 0x400,
+  /** PREEMPT_VECTOR's IDT entry with an irqchip: acknowledges the LAPIC's interrupt, then as the vector's own entry. */
+  LAPIC_INTERRUPT: 0x440,
   APPLY_PTE_UPDATES: 0x480,
   APPLY_PTE_UPDATES_EXIT: 0x4c0,
+  PROGRAM_APIC_TIMER: 0x500,
+  PROGRAM_APIC_TIMER_EXIT: 0x540,
   SYSCALL_ENTRY: 0x1000,
   /** Every exit is `out %al, $EXIT_PORT` (2 bytes). */
   EXIT_PORT: 0xe0,

@@ -33,16 +33,35 @@ export const Control = {
   MAX_PROCS: 6,
   /** 1 once the main thread's monitor has posted requests on vCPU 0's port (main/monitor/kernel-link.ts); vCPU 0 exchanges it to 0 and serves them. atomic. */
   MONITOR_REQUEST: 7,
+  /**
+   * The KVM VM's fd when its vCPUs are kicked by KVM_SIGNAL_MSI (an in-kernel irqchip); 0 when
+   * they are kicked by a host signal, or are not KVM vCPUs. Written once by the main thread
+   * before the vCPUs start. atomic.
+   */
+  KVM_MSI_VM_FD: 8,
   /** Per vCPU: the host eventfd its run loop waits on besides guest fds (written to wake it); only vCPU 0 has one. Written once by the vCPU. atomic. */
   DOORBELL_FD_BASE: 64,
-  /** Per vCPU: 1 asks its running engine to stop at the next translation block (set by the ticker, cleared by cpu-worker/native/preempt.c). atomic. */
+  /** Per vCPU: 1 asks its running engine to stop (Unicorn: at the next translation block, cleared by cpu-worker/native/preempt.c; KVM: at its next exit, cleared by its worker). atomic. */
   PREEMPT_REQUEST_BASE: 64 + MAX_CPUS,
-  /** Per vCPU: 1 while other threads wait for its CPU, so the ticker should preempt it. atomic. */
+  /** Per vCPU: 1 while other threads wait for its CPU, so its next tick (the ticker's, or its LAPIC timer's on KVM) should preempt it. atomic. */
   TICK_WANTED_BASE: 64 + 2 * MAX_CPUS,
   /** Per vCPU: the host thread id to signal so that it leaves KVM_RUN (0: not a KVM vCPU, the word alone suffices). Written once by the vCPU. atomic. */
   KICK_TID_BASE: 64 + 3 * MAX_CPUS,
+  /**
+   * Per vCPU, with MSI kicks: 1 while its worker is inside KvmBackend.run, where only an
+   * interrupt reaches it (a kick sends one then; otherwise the word suffices, as the worker
+   * checks PREEMPT_REQUEST after raising this one). Written by the vCPU's worker. atomic.
+   */
+  KVM_IN_GUEST_BASE: 64 + 4 * MAX_CPUS,
+  /**
+   * Per vCPU, with an irqchip: 1 while its LAPIC timer ticks. The timer starts when the vCPU
+   * runs a thread while TICK_WANTED is set, and stops when the worker goes idle; vCPU 0 sends
+   * an interrupt to a vCPU in guest code whose TICK_WANTED rose while this is 0, so that it
+   * starts it. Written by the vCPU's worker. atomic.
+   */
+  KVM_TIMER_ON_BASE: 64 + 5 * MAX_CPUS,
   /** Frame bitmap: one bit per frame, set while the frame is in use. guarded by POOL_LOCK. */
-  FRAME_BITMAP_BASE: 64 + 4 * MAX_CPUS,
+  FRAME_BITMAP_BASE: 64 + 6 * MAX_CPUS,
 } as const;
 
 export const CONTROL_WORDS = Control.FRAME_BITMAP_BASE + MAX_POOL_BYTES / CHUNK_SIZE / 32;

@@ -1,7 +1,7 @@
 // Fills the kernel area (shared-mem/kvm-area.ts) before any vCPU runs: the shim, the IDT, the
 // GDT with one TSS per vCPU, and the page tables of the kernel half, which every address
 // space's PML4 shares.
-import { Area, KERNEL_AREA_BYTES, KERNEL_AREA_PHYS, Selector, Shim, TSS_STRIDE } from '../../shared-mem/kvm-area.js';
+import { Area, KERNEL_AREA_BYTES, KERNEL_AREA_PHYS, PREEMPT_VECTOR, Selector, Shim, TSS_STRIDE } from '../../shared-mem/kvm-area.js';
 import { MAX_CPUS } from '../../shared-mem/layout.js';
 import { kernelPml4Slot } from './page-tables.js';
 
@@ -16,7 +16,8 @@ export function tssLimit(): number {
 
 const P = 1n, W = 2n, U = 4n, PS = 0x80n, NX = 1n << 63n;
 
-export function buildKernelArea(area: SharedArrayBuffer, shim: Uint8Array, kernelBase: bigint): void {
+/** irqchip: the preemption vector comes from a LAPIC, whose interrupts the shim must acknowledge. */
+export function buildKernelArea(area: SharedArrayBuffer, shim: Uint8Array, kernelBase: bigint, irqchip: boolean): void {
   if (shim.length > Shim.BYTES) throw new Error('kvm-shim.bin is larger than its pages');
   const bytes = new Uint8Array(area);
   const v = new DataView(area);
@@ -25,7 +26,8 @@ export function buildKernelArea(area: SharedArrayBuffer, shim: Uint8Array, kerne
 
   // IDT: interrupt gates (IF cleared on entry) to each vector's entry; int3 and into may come from ring 3.
   for (let n = 0; n < Shim.VECTORS; n++) {
-    const handler = kernelBase + BigInt(Area.SHIM + n * Shim.VECTOR_STRIDE);
+    const entry = n === PREEMPT_VECTOR && irqchip ? Shim.LAPIC_INTERRUPT : n * Shim.VECTOR_STRIDE;
+    const handler = kernelBase + BigInt(Area.SHIM + entry);
     const dpl = n === 3 || n === 4 ? 3n : 0n;
     const low = (handler & 0xffffn) | BigInt(Selector.KERNEL_CS) << 16n | (0x8en | dpl << 5n) << 40n | ((handler >> 16n) & 0xffffn) << 48n;
     q(Area.IDT + 16 * n, low);

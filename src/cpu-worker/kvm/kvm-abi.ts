@@ -12,9 +12,13 @@ export const Ioctl = {
   GET_SUPPORTED_CPUID: 0xc008ae05, SET_CPUID2: 0x4008ae90, SET_MSRS: 0x4008ae89,
   GET_XSAVE: 0x9000aea4, SET_XSAVE: 0x5000aea5, SET_XCRS: 0x4188aea7,
   INTERRUPT: 0x4004ae86,
+  CREATE_IRQCHIP: 0xae60, SET_MP_STATE: 0x4004ae99, SIGNAL_MSI: 0x4020aea5,
 } as const;
 
-export const Cap = { SYNC_REGS: 0x4a } as const;
+export const Cap = { IRQCHIP: 0, SIGNAL_MSI: 77, SYNC_REGS: 0x4a } as const;
+export const MP_STATE_RUNNABLE = 0;
+/** struct kvm_msi: address_lo, address_hi, data, flags, devid, pad[12]. */
+export const KVM_MSI_BYTES = 32;
 export const SyncRegs = { REGS: 1, SREGS: 2 } as const;
 
 export const Exit = { IO: 2, HLT: 5, MMIO: 6, SHUTDOWN: 8, FAIL_ENTRY: 9, INTR: 10, INTERNAL_ERROR: 17 } as const;
@@ -51,6 +55,7 @@ export const KVM_XSAVE_BYTES = 4096;
 export const KVM_CPUID_ENTRY_BYTES = 40;
 
 export const Msr = {
+  APIC_BASE: 0x1b,
   STAR: 0xc0000081, LSTAR: 0xc0000082, SFMASK: 0xc0000084,
   /** PVM's guest supervisor range: which upper-half PML4 slots a guest may use (arch/x86/kvm/pvm). */
   PVM_LINEAR_ADDRESS_RANGE: 0x4b564df0,

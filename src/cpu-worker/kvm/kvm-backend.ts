@@ -11,7 +11,8 @@
 import { type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink, type ThreadContext, Reg, REG_COUNT } from '../backend.js';
 import { KvmReg, KVM_XSAVE_BYTES, SyncRegs } from './kvm-abi.js';
 import { PageTables, type PageTablePool, type PteUpdate } from './page-tables.js';
-import { PREEMPT_VECTOR, type KvmVcpu } from './kvm-vcpu.js';
+import type { KvmVcpu } from './kvm-vcpu.js';
+import { PREEMPT_VECTOR } from '../../shared-mem/kvm-area.js';
 import { ExitCause } from '../../shared-mem/kvm-exits.js';
 
 /** backend.Reg index -> struct kvm_regs index (FS/GS base are segment bases, kept apart). */
@@ -92,21 +93,30 @@ export class KvmBackend implements CpuBackend {
   // ---- Running ----
 
   run(): StopReason {
+    const v = this.vcpu;
+    this.stopReason = null;
     try {
+      if (v.guestSpan(true)) return { kind: 'preempted' };
       return this.runToStop();
     } finally {
-      this.vcpu.noteHandled();
+      v.guestSpan(false);
+      v.noteHandled();
     }
   }
 
+  /**
+   * With an irqchip a kick or a tick arrives as the preemption vector (onException). Without
+   * one a kick is a signal that makes KVM_RUN return EINTR, handled here.
+   */
   private runToStop(): StopReason {
     const v = this.vcpu;
-    this.stopReason = null;
-    if (v.preemptRequested) return { kind: 'preempted' };
     let kicked = false;
     let reload = true;
     for (;;) {
-      if (reload) this.load();
+      if (reload) {
+        v.syncTimer();
+        this.load();
+      }
       reload = true;
       const rc = v.enter();
       if (rc === -EINTR) {
@@ -240,9 +250,11 @@ export class KvmBackend implements CpuBackend {
       case Vector.UD:
         return { kind: 'illegal', rip };
       case PREEMPT_VECTOR:
-        return { kind: 'preempted' };
+        // A tick while nothing waits for this vCPU, or a kick already served: the thread goes on.
+        return v.sliceOver ? { kind: 'preempted' } : null;
       default:
-        return { kind: 'interrupt', vector, rip };
+        // Other vectors above the exceptions: only the LAPIC's spurious vector, to ignore.
+        return vector > PREEMPT_VECTOR ? null : { kind: 'interrupt', vector, rip };
     }
   }
 

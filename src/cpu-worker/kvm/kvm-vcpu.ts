@@ -6,10 +6,10 @@ import koffi from 'koffi';
 import { fileURLToPath } from 'node:url';
 import { hostSyscall, addressOf } from '../../kernel/host/libc.js';
 import { Control } from '../../shared-mem/layout.js';
-import { KICK_SIGNAL } from '../../shared-mem/preempt.js';
-import { Area, KERNEL_CR3, MAILBOX_MAX_UPDATES, Selector, Shim } from '../../shared-mem/kvm-area.js';
+import { KICK_SIGNAL, TICK_MS } from '../../shared-mem/preempt.js';
+import { Area, KERNEL_CR3, MAILBOX_MAX_UPDATES, PREEMPT_VECTOR, Selector, Shim } from '../../shared-mem/kvm-area.js';
 import {
-  Cap, Exit, Ioctl, IoctlBuffer, KvmReg, KVM_CPUID_ENTRY_BYTES, KVM_SREGS_BYTES, KVM_XSAVE_BYTES, Msr, Run, Seg, Sregs, SyncRegs,
+  Cap, Exit, Ioctl, IoctlBuffer, KvmReg, KVM_CPUID_ENTRY_BYTES, KVM_SREGS_BYTES, KVM_XSAVE_BYTES, MP_STATE_RUNNABLE, Msr, Run, Seg, Sregs, SyncRegs,
   ioctl, ioctlOrThrow, msrList,
 } from './kvm-abi.js';
 import { tssLimit } from './kernel-area.js';
@@ -26,6 +26,10 @@ export interface KvmTask {
   pvm: boolean;
   /** The exit profile (shared-mem/kvm-exits.ts). */
   exits: SharedArrayBuffer;
+  /** The VM has an in-kernel irqchip: x2APIC timers give the time slices, kicks are MSIs. */
+  irqchip: boolean;
+  /** Without one, why (told at start: kicks are then host signals). */
+  irqchipMissing: string | null;
 }
 
 
@@ -34,8 +38,15 @@ const CR4 = 0x40620n; // PAE OSFXSR OSXMMEXCPT OSXSAVE
 const EFER = 0xd01n; // SCE LME LMA NXE
 const SFMASK = 0x47700n; // TF DF IF IOPL AC NT, as Linux
 const EINTR = 4;
-/** The vector of the interrupt that stops a kicked thread at an exit (the first after the exceptions). */
-export const PREEMPT_VECTOR = 32;
+/**
+ * APIC base MSR with an irqchip: the default base, enabled, in x2APIC mode (the shim programs
+ * the timer with wrmsr); vCPU 0 is the bootstrap processor.
+ */
+const APIC_BASE = 0xfee00000n | 1n << 11n | 1n << 10n;
+const APIC_BSP = 1n << 8n;
+const CPUID_1_ECX_X2APIC = 1 << 21;
+/** The LAPIC timer's initial count for one tick: KVM's APIC bus runs at 1 GHz, and the shim divides by 1. */
+const TIMER_COUNT = TICK_MS * 1_000_000;
 /** XCR0 features the shim enables when the CPU has them: x87, SSE, AVX, AVX-512 (opmask, ZMM). */
 const XCR0_WANTED = 0xe7n;
 
@@ -70,6 +81,9 @@ export class KvmVcpu {
   private lastRunMs = 0;
   private exitAt = 0;
   private exitCause: ExitCause | null = null;
+  private readonly apicTimerExit: bigint;
+  /** Whether the LAPIC timer ticks (irqchip only): from a run with TICK_WANTED set until the worker goes idle. */
+  private timerRunning = false;
 
   constructor(private readonly kvm: KvmTask, readonly cpu: number, private readonly control: Int32Array) {
     this.fd = ioctlOrThrow('CREATE_VCPU', kvm.vmFd, Ioctl.CREATE_VCPU, cpu);
@@ -89,6 +103,8 @@ export class KvmVcpu {
     this.syscallExit = base + BigInt(Shim.SYSCALL_ENTRY);
     this.exceptionExit = base + BigInt(Shim.EXCEPTION_EXIT);
     this.pteUpdatesExit = base + BigInt(Shim.APPLY_PTE_UPDATES_EXIT);
+    this.apicTimerExit = base + BigInt(Shim.PROGRAM_APIC_TIMER_EXIT);
+    // KVM.md's order: CPUID, segments, XCRs, MSRs (APIC base), then registers (each run).
     this.setUpCpuid();
     this.setUpSregs();
     this.setUpXcr0();
@@ -96,7 +112,13 @@ export class KvmVcpu {
       [Msr.STAR, BigInt(Selector.USER32_CS) << 48n | BigInt(Selector.KERNEL_CS) << 32n],
       [Msr.LSTAR, base + BigInt(Shim.SYSCALL_ENTRY)],
       [Msr.SFMASK, SFMASK],
+      ...(kvm.irqchip ? [[Msr.APIC_BASE, this.apicBase]] as Array<[number, bigint]> : []),
     ]));
+    if (kvm.irqchip) {
+      // With an irqchip, vCPUs other than the first start waiting for INIT/SIPI.
+      this.buf.view.setUint32(0, MP_STATE_RUNNABLE, true);
+      ioctlOrThrow('SET_MP_STATE', this.fd, Ioctl.SET_MP_STATE, this.buf.address);
+    }
     ioctlOrThrow('GET_XSAVE', this.fd, Ioctl.GET_XSAVE, this.xsaveBuf.address);
     this.initialXsave = this.xsaveBuf.bytes.slice();
     if (ioctl(kvm.kvmFd, Ioctl.CHECK_EXTENSION, Cap.SYNC_REGS) & (SyncRegs.REGS | SyncRegs.SREGS)) {
@@ -104,8 +126,17 @@ export class KvmVcpu {
     } else {
       throw new Error('KVM: no KVM_CAP_SYNC_REGS');
     }
-    if (kickSetup(KICK_SIGNAL, at + Run.IMMEDIATE_EXIT) !== 0) throw new Error('KVM: cannot install the kick handler');
-    Atomics.store(control, Control.KICK_TID_BASE + cpu, hostSyscall(186));
+    if (kvm.irqchip) {
+      // Enables the APIC (a software-disabled one drops MSI kicks), its timer stopped.
+      this.runShimRoutine(Shim.PROGRAM_APIC_TIMER, 0n, ExitCause.OTHER);
+    } else {
+      if (kickSetup(KICK_SIGNAL, at + Run.IMMEDIATE_EXIT) !== 0) throw new Error('KVM: cannot install the kick handler');
+      Atomics.store(control, Control.KICK_TID_BASE + cpu, hostSyscall(186));
+    }
+  }
+
+  private get apicBase(): bigint {
+    return APIC_BASE | (this.cpu === 0 ? APIC_BSP : 0n);
   }
 
   /** The host's CPUID as KVM supports it, without what the shim does not enable (PKU, LA57). */
@@ -117,6 +148,7 @@ export class KvmVcpu {
     for (let i = 0; i < n; i++) {
       const e = 8 + i * KVM_CPUID_ENTRY_BYTES;
       const fn = v.getUint32(e, true), index = v.getUint32(e + 4, true);
+      if (fn === 1 && this.kvm.irqchip) v.setUint32(e + 20, v.getUint32(e + 20, true) | CPUID_1_ECX_X2APIC, true); // KVM emulates x2APIC on its in-kernel LAPIC
       if (fn === 7 && index === 0) {
         const ecx = e + 20;
         v.setUint32(ecx, v.getUint32(ecx, true) & ~((1 << 3) | (1 << 4) | (1 << 16)), true); // PKU, OSPKE, LA57
@@ -169,6 +201,8 @@ export class KvmVcpu {
       v.setBigUint64(Sregs.CR3, KERNEL_CR3, true);
       v.setBigUint64(Sregs.CR4, CR4, true);
       v.setBigUint64(Sregs.EFER, EFER, true);
+      // Every sync of the segments sets the APIC base too (KVM's set_sregs): it must say x2APIC.
+      if (this.kvm.irqchip) v.setBigUint64(Sregs.APIC_BASE, this.apicBase, true);
       s.fill(0, Sregs.INTERRUPT_BITMAP);
     }
     this.buf.bytes.set(this.userSregs);
@@ -214,11 +248,11 @@ export class KvmVcpu {
    * Which of the shim's exits the vCPU stopped at, if any. KVM reports RIP past the `out` when
    * it emulated it (PVM), or at it (VMX/SVM's fast path): both count.
    */
-  shimExit(): 'syscall' | 'exception' | 'pte-updates' | 'port' | null {
+  shimExit(): 'syscall' | 'exception' | 'routine' | 'port' | null {
     if (this.exitReason !== Exit.IO || this.run8[Run.IO_DIRECTION] !== 1 || this.runView.getUint16(Run.IO_PORT, true) !== Shim.EXIT_PORT) return null;
     const rip = BigInt.asUintN(64, this.regs[KvmReg.RIP]);
     const at = (out: bigint) => rip === out || rip === out + 2n;
-    return at(this.syscallExit) ? 'syscall' : at(this.exceptionExit) ? 'exception' : at(this.pteUpdatesExit) ? 'pte-updates' : 'port';
+    return at(this.syscallExit) ? 'syscall' : at(this.exceptionExit) ? 'exception' : at(this.pteUpdatesExit) || at(this.apicTimerExit) ? 'routine' : 'port';
   }
 
   exitDetail(): string {
@@ -245,12 +279,57 @@ export class KvmVcpu {
     return Atomics.load(this.control, Control.PREEMPT_REQUEST_BASE + this.cpu) !== 0;
   }
 
+  private get tickWanted(): boolean {
+    return Atomics.load(this.control, Control.TICK_WANTED_BASE + this.cpu) !== 0;
+  }
+
+  /**
+   * Whether a preemption interrupt ends the thread's turn: a kick asked for it, or a tick of the
+   * timer came while other threads wait for this vCPU. Otherwise (a tick nobody needs, or the
+   * interrupt that asks a vCPU to start its timer) the thread goes on.
+   */
+  get sliceOver(): boolean {
+    return this.preemptRequested || (this.timerRunning && this.tickWanted);
+  }
+
+  /**
+   * The worker enters (true) or leaves (false) the span in which only an interrupt reaches it
+   * (KvmBackend.run): kickers send an MSI only inside it (shared-mem/preempt.ts). Entering
+   * returns whether a preemption was already asked for.
+   */
+  guestSpan(inside: boolean): boolean {
+    if (!this.kvm.irqchip) return this.preemptRequested;
+    Atomics.store(this.control, Control.KVM_IN_GUEST_BASE + this.cpu, inside ? 1 : 0);
+    return inside && this.preemptRequested;
+  }
+
+  /**
+   * Before each entry into guest code: starts the periodic LAPIC timer when threads wait for
+   * this vCPU (irqchip only). It is not stopped when they no longer do (that costs an entry,
+   * and the word changes often), but only when the worker goes idle; until then a tick nobody
+   * needs costs one exit (sliceOver).
+   */
+  syncTimer(): void {
+    if (!this.kvm.irqchip || this.timerRunning || !this.tickWanted) return;
+    this.runShimRoutine(Shim.PROGRAM_APIC_TIMER, BigInt(TIMER_COUNT), ExitCause.OTHER);
+    this.timerRunning = true;
+    Atomics.store(this.control, Control.KVM_TIMER_ON_BASE + this.cpu, 1);
+  }
+
+  /** Stops the timer: an idle vCPU costs the host nothing. */
+  stopTimer(): void {
+    if (!this.timerRunning) return;
+    this.runShimRoutine(Shim.PROGRAM_APIC_TIMER, 0n, ExitCause.OTHER);
+    this.timerRunning = false;
+    Atomics.store(this.control, Control.KVM_TIMER_ON_BASE + this.cpu, 0);
+  }
+
   /** Whether the vCPU stopped in ring 3 (by the synced CS). */
   get inUserMode(): boolean {
     return (this.sregs[Sregs.CS + Seg.SELECTOR] & 3) === 3;
   }
 
-  /** KVM_RUN: 0 after an exit, -EINTR when kicked (a preemption request). The caller says what the exit was (noteExit). */
+  /** KVM_RUN: 0 after an exit, -EINTR when kicked by a signal (no irqchip). The caller says what the exit was (noteExit). */
   enter(): number {
     const start = performance.now();
     this.chargeHost(start);
@@ -280,8 +359,8 @@ export class KvmVcpu {
   }
 
   /**
-   * Queues the preemption interrupt: KVM delivers it through the IDT when the vCPU next runs
-   * with interrupts enabled (user mode always is), and the shim exits with its vector.
+   * Queues the preemption interrupt (no irqchip): KVM delivers it through the IDT when the vCPU
+   * next runs with interrupts enabled (user mode always is), and the shim exits with its vector.
    */
   queuePreemptInterrupt(): void {
     this.buf.view.setUint32(0, PREEMPT_VECTOR, true);
@@ -309,8 +388,6 @@ export class KvmVcpu {
     const base = this.kvm.kernelBase;
     const mailbox = Area.MAILBOXES + 0x1000 * this.cpu;
     const m = mailbox / 8;
-    // Served inside another exit's handling (a munmap's syscall): that cause gets the time after.
-    const outer = this.exitCause;
     for (let from = 0; from < updates.length; from += MAILBOX_MAX_UPDATES) {
       const batch = updates.slice(from, from + MAILBOX_MAX_UPDATES);
       this.area64[m] = BigInt(batch.length);
@@ -319,28 +396,39 @@ export class KvmVcpu {
         this.area64[m + 2 + 3 * i] = value;
         this.area64[m + 3 + 3 * i] = address;
       });
-      for (;;) {
-        this.sregs.set(this.kernelSregs);
-        this.sregsView.setBigUint64(Sregs.CR3, cr3, true);
-        const r = this.regs;
-        r[KvmReg.RIP] = base + BigInt(Shim.APPLY_PTE_UPDATES);
-        r[KvmReg.RSP] = this.stackTop;
-        r[KvmReg.RDI] = base + BigInt(mailbox);
-        r[KvmReg.RFLAGS] = 2n;
-        this.markDirty(SyncRegs.REGS | SyncRegs.SREGS);
-        // A kick may interrupt the routine: run again, it resumes at the entries not yet written
-        // (it counts them down in the mailbox).
-        const rc = this.enter();
-        this.noteExit(ExitCause.PTE_UPDATES);
-        if (rc === -EINTR) continue;
-        if (rc < 0) throw new Error(`KVM_RUN: errno ${-rc}`);
-        const exit = this.shimExit();
-        if (exit === 'pte-updates') break;
-        // A preemption interrupt queued for a thread that reached an exit of its own first: gone now.
-        if (exit === 'exception' && this.kernelU64(BigInt.asUintN(64, r[KvmReg.RSP])) === BigInt(PREEMPT_VECTOR)) continue;
-        const sp = BigInt.asUintN(64, r[KvmReg.RSP]);
-        throw new Error(`KVM: page-table update failed: ${this.exitDetail()} (vector ${this.kernelU64(sp)}, error ${this.kernelU64(sp + 8n)})`);
-      }
+      this.runShimRoutine(Shim.APPLY_PTE_UPDATES, base + BigInt(mailbox), ExitCause.PTE_UPDATES, cr3);
+    }
+  }
+
+  /**
+   * Runs one of the shim's ring-0 routines (interrupts disabled) with RDI = arg to its exit, on
+   * the page tables cr3 (every PML4 holds the kernel half), its KVM_RUNs counted under cause.
+   * It is served inside another exit's handling (a munmap's syscall, the run loop's timer
+   * switch): that exit's cause gets the host time after it.
+   */
+  private runShimRoutine(entry: number, arg: bigint, cause: ExitCause, cr3: bigint = KERNEL_CR3): void {
+    const outer = this.exitCause;
+    const r = this.regs;
+    for (;;) {
+      this.sregs.set(this.kernelSregs);
+      this.sregsView.setBigUint64(Sregs.CR3, cr3, true);
+      r[KvmReg.RIP] = this.kvm.kernelBase + BigInt(entry);
+      r[KvmReg.RSP] = this.stackTop;
+      r[KvmReg.RDI] = arg;
+      r[KvmReg.RFLAGS] = 2n;
+      this.markDirty(SyncRegs.REGS | SyncRegs.SREGS);
+      // A kick may interrupt the routine: run it again (apply_pte_updates resumes at the entries
+      // not yet written, as it counts them down in the mailbox; programming the timer twice is harmless).
+      const rc = this.enter();
+      this.noteExit(cause);
+      if (rc === -EINTR) continue;
+      if (rc < 0) throw new Error(`KVM_RUN: errno ${-rc}`);
+      const exit = this.shimExit();
+      if (exit === 'routine') break;
+      // A preemption interrupt queued (KVM_INTERRUPT) for a thread that reached an exit of its own first: gone now.
+      const sp = BigInt.asUintN(64, r[KvmReg.RSP]);
+      if (exit === 'exception' && this.kernelU64(sp) === BigInt(PREEMPT_VECTOR)) continue;
+      throw new Error(`KVM: shim routine 0x${entry.toString(16)} failed: ${this.exitDetail()} (vector ${this.kernelU64(sp)}, error ${this.kernelU64(sp + 8n)})`);
     }
     this.chargeHost(performance.now());
     this.exitCause = outer;

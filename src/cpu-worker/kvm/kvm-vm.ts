@@ -44,13 +44,19 @@ export function probeKvm(): KvmProbe {
   }
 }
 
-/** Creates the VM over guest memory and fills the kernel area. */
+/**
+ * Creates the VM over guest memory and fills the kernel area. The in-kernel irqchip comes
+ * first (KVM requires it before any vCPU): with it each vCPU's LAPIC timer gives the time
+ * slices and kicks are MSIs; without it (irqchipMissing says why) kicks are host signals and
+ * the main thread's ticker gives the slices.
+ */
 export function createKvmVm(memory: SharedArrayBuffer, probe: { pvm: boolean; kernelBase: bigint }): KvmTask {
   const kvmFd = openSync('/dev/kvm', 'r+');
   const vmFd = ioctl(kvmFd, Ioctl.CREATE_VM, 0);
   if (vmFd < 0) throw new Error(`KVM_CREATE_VM failed (errno ${-vmFd})`);
+  const irqchipMissing = createIrqchip(kvmFd, vmFd);
   const area = new SharedArrayBuffer(KERNEL_AREA_BYTES, { maxByteLength: KERNEL_AREA_BYTES });
-  buildKernelArea(area, new Uint8Array(readFileSync(SHIM_BINARY)), probe.kernelBase);
+  buildKernelArea(area, new Uint8Array(readFileSync(SHIM_BINARY)), probe.kernelBase, irqchipMissing === null);
   const region = new IoctlBuffer(32);
   const slot = (n: number, guestPhys: number, size: number, host: number) => {
     region.view.setUint32(0, n, true);
@@ -63,5 +69,14 @@ export function createKvmVm(memory: SharedArrayBuffer, probe: { pvm: boolean; ke
   };
   slot(0, 0, memory.maxByteLength, addressOf(memory));
   slot(1, KERNEL_AREA_PHYS, KERNEL_AREA_BYTES, addressOf(area));
-  return { kvmFd, vmFd, area, kernelBase: probe.kernelBase, pvm: probe.pvm, exits: new SharedArrayBuffer(KVM_EXITS_BYTES) };
+  return { kvmFd, vmFd, area, kernelBase: probe.kernelBase, pvm: probe.pvm, irqchip: irqchipMissing === null, irqchipMissing,
+    exits: new SharedArrayBuffer(KVM_EXITS_BYTES) };
+}
+
+/** KVM_CREATE_IRQCHIP where MSIs can be signalled: null, or why not. */
+function createIrqchip(kvmFd: number, vmFd: number): string | null {
+  if (ioctl(kvmFd, Ioctl.CHECK_EXTENSION, Cap.IRQCHIP) <= 0) return 'no KVM_CAP_IRQCHIP';
+  if (ioctl(kvmFd, Ioctl.CHECK_EXTENSION, Cap.SIGNAL_MSI) <= 0) return 'no KVM_CAP_SIGNAL_MSI';
+  const r = ioctl(vmFd, Ioctl.CREATE_IRQCHIP);
+  return r < 0 ? `KVM_CREATE_IRQCHIP failed (errno ${-r})` : null;
 }

@@ -7,6 +7,14 @@
 # apart by the RIP after it. The host never resumes at those RIPs: it loads the thread's user
 # state afresh (registers and segments), so no path here returns to the guest.
         .set EXIT_PORT, 0xe0
+        .set PREEMPT_VECTOR, 32
+        # x2APIC registers (MSRs): end of interrupt, spurious-interrupt vector, LVT timer,
+        # timer initial count, timer divide configuration.
+        .set X2APIC_EOI, 0x80b
+        .set X2APIC_SVR, 0x80f
+        .set X2APIC_LVT_TIMER, 0x832
+        .set X2APIC_TMICT, 0x838
+        .set X2APIC_TDCR, 0x83e
         .code64
         .text
 
@@ -15,6 +23,7 @@
 # CPU's RIP, CS, RFLAGS, RSP, SS.
         .macro vector n
         .org \n * 16
+vector_\n\():
         .if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
         .else
         pushq $0
@@ -34,6 +43,25 @@
 exception_exit:
         out %al, $EXIT_PORT
         ud2
+
+# With an in-kernel irqchip the IDT sends PREEMPT_VECTOR here instead (its timer, or a kick
+# sent as an MSI): the interrupt is acknowledged, so that the next one is delivered, then
+# reported like an exception. The registers wrmsr needs are put back first: the host reads
+# the thread's registers at the exit. (Without an irqchip there is no LAPIC to acknowledge:
+# wrmsr would fault.)
+        .org 0x440
+lapic_interrupt:
+        push %rax
+        push %rcx
+        push %rdx
+        mov $X2APIC_EOI, %ecx
+        xor %eax, %eax
+        xor %edx, %edx
+        wrmsr
+        pop %rdx
+        pop %rcx
+        pop %rax
+        jmp vector_32 # PREEMPT_VECTOR's own entry
 
 # Applies page-table updates that take rights away (unmap, mprotect), which the host may not
 # write itself: a shadow MMU only notices writes the guest makes. RDI points at the vCPU's
@@ -63,6 +91,30 @@ apply_pte_updates:
 2:      jmp pte_updates_done
         .org 0x4c0
 pte_updates_done:
+        out %al, $EXIT_PORT
+        ud2
+
+# Programs this vCPU's x2APIC timer: software-enabled APIC (spurious vector 47, which the host
+# ignores), periodic timer on PREEMPT_VECTOR counting at the APIC bus clock divided by 1, and
+# EDI as the initial count (0 stops the timer). Run by the host with interrupts disabled.
+        .org 0x500
+program_apic_timer:
+        mov $X2APIC_SVR, %ecx
+        mov $0x12f, %eax
+        xor %edx, %edx
+        wrmsr
+        mov $X2APIC_TDCR, %ecx
+        mov $0xb, %eax
+        wrmsr
+        mov $X2APIC_LVT_TIMER, %ecx
+        mov $(0x20000 | PREEMPT_VECTOR), %eax
+        wrmsr
+        mov $X2APIC_TMICT, %ecx
+        mov %edi, %eax
+        wrmsr
+        jmp apic_timer_done
+        .org 0x540
+apic_timer_done:
         out %al, $EXIT_PORT
         ud2
 

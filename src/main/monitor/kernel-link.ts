@@ -5,6 +5,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Control } from '../../shared-mem/layout.js';
 import { ringDoorbell } from '../../shared-mem/doorbell.js';
+import { requestPreempt } from '../../shared-mem/preempt.js';
 import type { AgentEvent, AgentReply, AgentRequest } from '../../cpu-worker/monitor-agent.js';
 import type { MachineEvent } from '../../kernel/events.js';
 
@@ -50,7 +51,7 @@ export class KernelLink {
       this.port.ref(); // an outstanding request keeps the process alive until answered
       this.port.postMessage({ ...request, id });
       Atomics.store(this.control, Control.MONITOR_REQUEST, 1);
-      Atomics.store(this.control, Control.PREEMPT_REQUEST_BASE, 1);
+      requestPreempt(this.control, 0); // a thread computing on vCPU 0 must not keep the request waiting
       ringDoorbell(this.control, 0);
     }).finally(() => {
       if (this.pending.size === 0) this.port.unref();

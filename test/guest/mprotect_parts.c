@@ -3,42 +3,10 @@
  * fault in); a restriction holds for pages touched and untouched alike; a PROT_NONE guard page
  * between two accessible pages faults; mprotect over a hole changes what lies before the hole
  * and fails with ENOMEM, as Linux does. */
-#define _GNU_SOURCE
-#include <setjmp.h>
-#include <signal.h>
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
+#include "check.h"
+#include "fault_probe.h"
 #include <sys/mman.h>
 #include <unistd.h>
-
-#define PAGE 4096L
-static sigjmp_buf back;
-static void *fault_addr;
-static int fault_code;
-
-static void on_segv(int sig, siginfo_t *si, void *uc)
-{
-    (void)sig;
-    (void)uc;
-    fault_addr = si->si_addr;
-    fault_code = si->si_code;
-    siglongjmp(back, 1);
-}
-
-/* "ok", or which fault an access of page p of base raised. */
-static const char *try_access(char *base, long p, int write, char value)
-{
-    static char what[64];
-    if (sigsetjmp(back, 1)) {
-        snprintf(what, sizeof what, "%s at page %ld", fault_code == SEGV_ACCERR ? "SEGV_ACCERR" : fault_code == SEGV_MAPERR ? "SEGV_MAPERR" : "SIGSEGV",
-                 ((char *)fault_addr - base) / PAGE);
-        return what;
-    }
-    if (write) base[p * PAGE + 8] = value;
-    else snprintf(what, sizeof what, "ok (%d)", *(volatile char *)&base[p * PAGE + 8]);
-    return write ? "ok" : what;
-}
 
 static void show(const char *label, char *base, long p, int write, char value)
 {
@@ -66,7 +34,7 @@ static void parts_of_a_used_mapping(void)
     mprotect(m + 12 * PAGE, PAGE, PROT_READ | PROT_WRITE);
     show("read the guard made accessible again", m, 12, 0, 0);
     int r = mprotect(m, 16 * PAGE, PROT_READ | PROT_WRITE);
-    printf("%-44s %d %s\n", "mprotect over the hole", r, r ? strerror(errno) : "");
+    printf("%-44s %d %s\n", "mprotect over the hole", r, r ? errno_name(errno) : "");
     show("write the read-only part made writable", m, 5, 1, 55);
     show("write past the hole (still PROT_READ)", m, 11, 1, 110);
     show("read it back", m, 5, 0, 0);
@@ -91,11 +59,7 @@ static void parts_of_an_untouched_mapping(void)
 
 int main(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-    sigaction(SIGSEGV, &sa, NULL);
+    catch_segv();
     setvbuf(stdout, NULL, _IONBF, 0);
     parts_of_a_used_mapping();
     parts_of_an_untouched_mapping();

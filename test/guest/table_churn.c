@@ -3,42 +3,10 @@
  * pool holds, so later children get the tables of dead ones), at the same addresses but
  * alternating pages: a child must see zeros in its own pages and fault on the page its
  * predecessor used. */
-#define _GNU_SOURCE
-#include <setjmp.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
+#include "fault_probe.h"
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define PAGE 4096L
-static sigjmp_buf back;
-static void *fault_addr;
-static int fault_code;
-
-static void on_segv(int sig, siginfo_t *si, void *uc)
-{
-    (void)sig;
-    (void)uc;
-    fault_addr = si->si_addr;
-    fault_code = si->si_code;
-    siglongjmp(back, 1);
-}
-
-/* "ok", or which fault an access of page p of base raised. */
-static const char *try_access(char *base, long p, int write, char value)
-{
-    static char what[64];
-    if (sigsetjmp(back, 1)) {
-        snprintf(what, sizeof what, "%s at page %ld", fault_code == SEGV_ACCERR ? "SEGV_ACCERR" : fault_code == SEGV_MAPERR ? "SEGV_MAPERR" : "SIGSEGV",
-                 ((char *)fault_addr - base) / PAGE);
-        return what;
-    }
-    if (write) base[p * PAGE + 8] = value;
-    else snprintf(what, sizeof what, "ok (%d)", *(volatile char *)&base[p * PAGE + 8]);
-    return write ? "ok" : what;
-}
 
 #define CHILDREN 120
 #define REGIONS 128
@@ -78,11 +46,7 @@ static void recycled_page_tables(void)
 
 int main(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-    sigaction(SIGSEGV, &sa, NULL);
+    catch_segv();
     setvbuf(stdout, NULL, _IONBF, 0);
     recycled_page_tables();
     return 0;

@@ -53,6 +53,15 @@ export function cpuSeconds(pid: number): number {
 /** USER_HZ: 100 on every Linux x86-64 build (sysconf(_SC_CLK_TCK)). */
 const CLOCK_TICKS = 100;
 
+/**
+ * Starts metering a live process: the function returned gives its user+system time since now
+ * as a share of the wall time since now, in % of a core (the process must still be alive).
+ */
+export function cpuShareSince(pid: number): () => number {
+  const cpu0 = cpuSeconds(pid), t0 = performance.now();
+  return () => ((cpuSeconds(pid) - cpu0) * 1000 / (performance.now() - t0)) * 100;
+}
+
 /** A started process whose stdout is watched line by line. */
 export interface Started { child: ChildProcess; exited: Promise<Finished>; stdout(): string; stderr(): string }
 

@@ -1,7 +1,7 @@
 // The three ways most cases take their figure from one guest command.
 import type { Runner, GuestCommand } from '../runners.js';
 import type { Workspace } from '../workspace.js';
-import { cpuSeconds, figureOf, mustSucceed, runToEnd, start, waitForLine } from '../proc.js';
+import { cpuShareSince, figureOf, mustSucceed, runToEnd, start, waitForLine } from '../proc.js';
 
 type Measure = (runner: Runner, ws: Workspace) => Promise<number>;
 type CommandOf = (ws: Workspace) => GuestCommand;
@@ -30,11 +30,11 @@ export const cpuShare = (g: CommandOf): Measure => async (runner, ws) => {
   const p = start(ws.command(runner, command));
   try {
     await waitForLine(p, /^begin$/m, PHASE_TIMEOUT_MS);
-    const cpu0 = cpuSeconds(p.child.pid!), t0 = performance.now();
+    const share = cpuShareSince(p.child.pid!);
     await waitForLine(p, /^end$/m, PHASE_TIMEOUT_MS);
-    const cpu1 = cpuSeconds(p.child.pid!), t1 = performance.now();
+    const percent = share();
     mustSucceed(command.argv[0], await p.exited);
-    return ((cpu1 - cpu0) * 1000 / (t1 - t0)) * 100;
+    return percent;
   } finally {
     p.child.kill('SIGKILL');
   }

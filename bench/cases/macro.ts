@@ -3,7 +3,7 @@ import type { Case } from '../case.js';
 import { BenchError } from '../case.js';
 import type { Runner } from '../runners.js';
 import { VIDEO, type Workspace } from '../workspace.js';
-import { cpuSeconds, freePort, listening, mustSucceed, runToEnd, sleep, start } from '../proc.js';
+import { cpuShareSince, freePort, listening, mustSucceed, runToEnd, sleep, start } from '../proc.js';
 import { wallTime } from './kinds.js';
 
 /** ffmpeg -benchmark's real time of the transcode itself (after start-up and opening the files), in ms. */
@@ -35,17 +35,17 @@ async function rtspIngest(runner: Runner, ws: Workspace): Promise<number> {
       if (waited > 120_000) throw new BenchError(`the guest ffmpeg did not listen on ${port} within 120 s`);
       await sleep(20);
     }
-    const cpuBefore = cpuSeconds(guest.child.pid!), t0 = process.hrtime.bigint();
+    const share = cpuShareSince(guest.child.pid!);
     const pushed = runToEnd(['ffmpeg', '-hide_banner', '-loglevel', 'error', '-re', '-i', ws.path('video.mp4'), '-c', 'copy',
       '-rtsp_transport', 'tcp', '-f', 'rtsp', url]);
     // The guest ends with the stream and is reaped at once: read its CPU time while the push
     // (real time, -re) still has a fifth of the video to go.
     await sleep(ws.videoSeconds * 800);
     if (guest.child.exitCode !== null) throw new BenchError(`the guest ffmpeg ended during the push: ${guest.stderr().trim().split('\n')[0]}`);
-    const cpu = cpuSeconds(guest.child.pid!) - cpuBefore, wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const percent = share();
     mustSucceed('the host ffmpeg push', await pushed);
     mustSucceed('the guest ffmpeg', await guest.exited);
-    return (cpu / wall) * 100;
+    return percent;
   } finally {
     guest.child.kill('SIGKILL');
   }

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { BenchError, type Case } from '../case.js';
 import type { Runner } from '../runners.js';
 import { VIDEO, type Workspace } from '../workspace.js';
-import { cpuSeconds, freePort, listening, mustSucceed, runToEnd, sleep, start, type Started } from '../proc.js';
+import { cpuShareSince, freePort, listening, mustSucceed, runToEnd, sleep, start, type Started } from '../proc.js';
 import { installRelease } from '../../src/main/rtsp-push.js';
 
 /** Seconds each push lasts (STARLING_BENCH_PUSH_SECONDS; kept modest, the report says so). */
@@ -93,12 +93,12 @@ export function mediaServerCases(): Case[] {
     measure: async (runner, ws) => {
       const s = await release.start(runner, ws);
       try {
-        const cpu0 = cpuSeconds(s.server.child.pid!), t0 = process.hrtime.bigint();
+        const share = cpuShareSince(s.server.child.pid!);
         const pushes = await Promise.all(Array.from({ length: n }, (_, i) => runToEnd(['ffmpeg', '-hide_banner', '-loglevel', 'error', '-re', '-i', s.source,
           '-c', 'copy', '-rtsp_transport', 'tcp', '-f', 'rtsp', `rtsp://127.0.0.1:${s.port}/live/bench${i}`], { timeoutMs: (s.seconds + 120) * 1000 })));
-        const cpu = cpuSeconds(s.server.child.pid!) - cpu0, wall = Number(process.hrtime.bigint() - t0) / 1e9;
+        const percent = share();
         pushes.forEach((p, i) => mustSucceed(`push ${i + 1} of ${n}`, p));
-        return (cpu / wall / n) * 100;
+        return percent / n;
       } finally {
         await stop(s.server);
       }

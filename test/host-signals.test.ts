@@ -8,8 +8,8 @@ import { CLI, cliArgs } from './helpers.js';
  * Starts a guest shell script and sends sig to starling once the script prints "ready" (its traps
  * are set by then, however loaded the host is); resolves with its exit status and how long that took.
  */
-function stopWith(script: string, sig: NodeJS.Signals): Promise<{ status: number | null; seconds: number }> {
-  const child = spawn(process.execPath, [CLI, ...cliArgs(['run', '--', '/bin/sh', '-c', script])], { stdio: ['ignore', 'pipe', 'ignore'] });
+function stopWith(script: string, sig: NodeJS.Signals, options: string[] = []): Promise<{ status: number | null; seconds: number }> {
+  const child = spawn(process.execPath, [CLI, ...cliArgs(['run', ...options, '--', '/bin/sh', '-c', script])], { stdio: ['ignore', 'pipe', 'ignore'] });
   let sentAt = 0;
   child.stdout.on('data', (d: Buffer) => {
     if (sentAt || !d.toString().includes('ready')) return;
@@ -34,6 +34,14 @@ t.test('SIGHUP reaches a handler, which decides the exit status', async (tt) => 
 
 t.test('a first process that ignores SIGTERM gets SIGKILL after the grace period', async (tt) => {
   const r = await stopWith('trap "" TERM; echo ready; sleep 100', 'SIGTERM');
+  tt.equal(r.status, 128 + 9, 'status says SIGKILL');
+  tt.ok(r.seconds >= 4.5 && r.seconds < 15, `after the 5 s grace period (${r.seconds} s)`);
+});
+
+// The SIGKILL wakes the sleeping thread on CPU 1, and it dies as vCPU 0 lends it there: the
+// machine must still notice that its first process ended (it slept on, for ever).
+t.test('the same when the first process sleeps pinned to CPU 1', async (tt) => {
+  const r = await stopWith('trap "" TERM; echo ready; exec taskset 2 sleep 100', 'SIGTERM', ['--cpus', '2']);
   tt.equal(r.status, 128 + 9, 'status says SIGKILL');
   tt.ok(r.seconds >= 4.5 && r.seconds < 15, `after the 5 s grace period (${r.seconds} s)`);
 });

@@ -344,12 +344,14 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   run(untilPid: number | null): void {
     const control = this.kernel.control;
     while (Atomics.load(control, Control.STATE) === MachineState.RUNNING) {
-      if (untilPid !== null && this.ended.has(untilPid)) return;
       this.forwardHostSignals();
       this.monitor?.serve();
       Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
       // Lend before sleeping: a thread queued for an idle vCPU must not wait for an event here.
       this.schedulePass();
+      // Looked at here, not before the pass: a process also ends in it (a thread about to be
+      // lent dies of a signal), and nothing may wake the loop after that.
+      if (untilPid !== null && this.ended.has(untilPid)) return;
       this.spinForReturns();
       const timeoutMs = this.hasWorkHere() ? 0 : this.nextDeadline();
       if (timeoutMs >= TICK_MS) this.engineKind.idle();
@@ -539,22 +541,29 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
 
   // ---- Lending threads to the other vCPUs ----
 
-  /** Each idle vCPU gets the best thread it may run (its own queue first, then a busy vCPU's). */
+  /**
+   * Each idle vCPU gets the best thread it may run (its own queue first, then a busy vCPU's).
+   * Until none is lent: preparing a thread can queue another for a vCPU already passed (it dies
+   * of a signal, and its parent wakes), and nothing would wake the loop for it.
+   */
   private lendToIdleCpus(): void {
     const others = this.cpus.length - 1;
-    for (let i = 0; i < others; i++) {
-      const c = this.cpus[1 + ((this.dispatchTurn + i) % others)];
-      if (c.running) continue;
-      const t = this.pick(c) ?? this.steal(c);
-      if (!t) continue;
-      if (this.kernelCpuRunsFirst(t)) {
-        c.queue.add(t, true);
-        this.tokenLine.set(t.mm, [KERNEL_CPU, c.cpu]);
-      } else {
-        this.lend(c, t);
+    for (let lent = true; lent; this.dispatchTurn++) {
+      lent = false;
+      for (let i = 0; i < others; i++) {
+        const c = this.cpus[1 + ((this.dispatchTurn + i) % others)];
+        if (c.running) continue;
+        const t = this.pick(c) ?? this.steal(c);
+        if (!t) continue;
+        if (this.kernelCpuRunsFirst(t)) {
+          c.queue.add(t, true);
+          this.tokenLine.set(t.mm, [KERNEL_CPU, c.cpu]);
+        } else {
+          this.lend(c, t);
+          lent = true;
+        }
       }
     }
-    this.dispatchTurn++;
   }
 
   /**

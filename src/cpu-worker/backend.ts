@@ -36,6 +36,24 @@ export interface SyscallSink {
   regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean;
 }
 
+/**
+ * A syscall that a thread executing on another vCPU publishes in shared memory and waits for
+ * in place, for vCPU 0 to serve without the thread leaving its vCPU (KVM on PVM, where each
+ * exit costs about 30 us: cpu-worker/kvm/syscall-mailbox.ts).
+ */
+export interface RemoteSyscallSlot {
+  /** Whether vCPU 0 polls the slot: while it does not, the thread's calls leave through an exit. */
+  setPolling(on: boolean): void;
+  /** Takes a published call into frame; false when there is none. It must then be answered or declined. */
+  take(frame: SyscallFrame): boolean;
+  /** Completes the call; yieldAfter: the thread then leaves its vCPU (stop kind 'preempted'). */
+  answer(result: number, yieldAfter: boolean): void;
+  /** The thread makes the call again through an exit (a call that must wait, or one not served this way). */
+  decline(): void;
+  /** How many times the thread stopped waiting for a poller that did not come, and made its call through an exit instead. */
+  readonly giveUps: number;
+}
+
 /** A saved register state (all registers, x87 and SSE included), owned by one guest thread. */
 export interface ThreadContext {
   free(): void;
@@ -80,5 +98,7 @@ export interface CpuBackend {
   setReg(reg: number, value: number | bigint): void;
   /** Sets the value a pending syscall returns: RAX, and RCX/R11 as the syscall instruction does. */
   completeSyscall(result: number): void;
+  /** vCPU 0's engine of an address space: where a thread of it executing on vCPU cpu publishes its syscalls, if the backend has such a place. */
+  remoteSyscallSlot?(cpu: number): RemoteSyscallSlot | null;
   dispose(): void;
 }

@@ -1,6 +1,7 @@
 // What vCPU 0's scheduler knows of each vCPU: its run queue, its real-time budget, the thread
 // executing there, and (for the other vCPUs) the execution slot threads are lent through.
 import type { Thread } from '../kernel/task.js';
+import type { RemoteSyscallSlot } from './backend.js';
 import type { AddressSpace } from '../kernel/mm/address-space.js';
 import { RunQueue, rank, Policy } from '../kernel/sched/run-queue.js';
 import { RtThrottle } from '../kernel/sched/rt-throttle.js';
@@ -16,6 +17,10 @@ export class CpuState {
   /** The address space the running thread executes, and since when (ms). */
   runningMm: AddressSpace | null = null;
   runningSince = 0;
+  /** Where the lent thread executing there publishes its syscalls, when the backend has such a place. */
+  remoteSlot: RemoteSyscallSlot | null = null;
+  /** Its giveUps when the thread was lent. */
+  remoteGiveUps = 0;
   /** Layout versions of the address spaces whose region lists this vCPU holds, by AddressSpace.id. */
   readonly sentLayouts = new Map<number, number>();
   /** Address spaces this vCPU has engines for that no longer exist. */
@@ -89,15 +94,17 @@ export class CpuState {
 /**
  * Where a thread should run: among the vCPUs its mask allows, the one with the least work it
  * competes with (with the execution token, threads of one address space never execute at
- * once, so spreading them gains nothing). Ties go to vCPU 0, where syscalls are served
- * without leaving the engine, then to the thread's current vCPU.
+ * once, so spreading them gains nothing). Ties go to the preferred vCPU, where syscalls cost
+ * least (vCPU 0, which serves them without leaving the engine; with remote syscalls another
+ * one, whose calls vCPU 0 serves while it polls instead of executing), then to the thread's
+ * current vCPU.
  */
-export function placeThread(t: Thread, cpus: readonly CpuState[], exclusive: boolean): number {
+export function placeThread(t: Thread, cpus: readonly CpuState[], exclusive: boolean, preferred: number): number {
   let best = -1, bestLoad = Infinity;
   for (const c of cpus) {
     if (!c.allows(t)) continue;
     const load = c.loadAgainst(t.mm, exclusive);
-    const better = load < bestLoad || (load === bestLoad && best !== 0 && c.cpu === t.cpu);
+    const better = load < bestLoad || (load === bestLoad && best !== preferred && (c.cpu === preferred || c.cpu === t.cpu));
     if (better) [best, bestLoad] = [c.cpu, load];
   }
   return best < 0 ? 0 : best;

@@ -60,6 +60,12 @@ export type VcpuResult = { status: number } | { error: string; exitCode: number 
 
 /** The vCPU that holds the kernel state: it serves every trap, its own threads' and lent ones'. */
 const KERNEL_CPU = 0;
+/** How long vCPU 0 keeps polling the lent threads' syscall slots after their last call, and how long a slice of polling lasts (ms). */
+const REMOTE_IDLE_MS = 0.2;
+const REMOTE_POLL_SLICE_MS = 0.2;
+/** After a thread gave up waiting for the poll (this worker lost its host CPU), no polling for a while: first this long (ms), doubling up to the maximum. */
+const REMOTE_BACKOFF_MIN_MS = 1;
+const REMOTE_BACKOFF_MAX_MS = 8;
 
 class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   private readonly table: SyscallTable;
@@ -98,10 +104,20 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   readonly ended = new Map<number, number>();
   /** Every process of the machine, by pid. */
   private readonly residents = new Map<number, Process>();
+  /** Threads lent out publish their syscalls for this loop to serve in place (engines.ts; not under --strace, whose lines need each call once). */
+  private readonly remoteSyscalls: boolean;
+  /** Whether the slots of the threads lent out say that this loop polls them (RemoteSyscallSlot.setPolling). */
+  private servingRemote = false;
+  /** When a lent thread last made a syscall, served either way (performance.now()). */
+  private lastRemoteCallAt = -Infinity;
+  private remoteBackoffUntil = 0;
+  private remoteBackoffMs = REMOTE_BACKOFF_MIN_MS;
+  private readonly remoteFrame: SyscallFrame = { nr: 0, args: [0, 0, 0, 0, 0, 0], rip: 0 };
 
   constructor(readonly kernel: WorkerKernel, slots: SharedArrayBuffer, private readonly engineKind: EngineFactory) {
     this.table = buildSyscallTable();
     this.exclusive = !engineKind.atomic;
+    this.remoteSyscalls = engineKind.remoteSyscalls && kernel.cpus > 1 && !kernel.strace;
     this.waiter = new EventWaiter(kernel.control, KERNEL_CPU);
     this.cpus = Array.from({ length: kernel.cpus }, (_, cpu) => new CpuState(cpu, cpu === KERNEL_CPU ? null : new ExecSlot(slots, cpu), kernel.control));
   }
@@ -217,7 +233,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
 
   /** Queues t on a vCPU its mask allows: placed afresh, or on its current vCPU when that is still allowed. */
   private enqueue(t: Thread, front: boolean, place: boolean): void {
-    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus, this.exclusive);
+    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus, this.exclusive, this.remoteSyscalls ? 1 : KERNEL_CPU);
     const c = this.cpus[t.cpu];
     c.queue.add(t, front);
     if (c.running && rank(t) > rank(c.running)) this.preempt(c);
@@ -352,13 +368,17 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
       // Looked at here, not before the pass: a process also ends in it (a thread about to be
       // lent dies of a signal), and nothing may wake the loop after that.
       if (untilPid !== null && this.ended.has(untilPid)) return;
-      this.spinForReturns();
-      const timeoutMs = this.hasWorkHere() ? 0 : this.nextDeadline();
+      const polling = this.pollLentThreads();
+      const timeoutMs = this.hasWorkHere() || polling ? 0 : this.nextDeadline();
+      if (timeoutMs > 0) this.stopServingRemote();
       if (timeoutMs >= TICK_MS) this.engineKind.idle();
       this.collectWakeups(timeoutMs);
       this.schedulePass();
       const t = this.pick(this.cpus[KERNEL_CPU]);
-      if (t) this.runThread(t);
+      if (t) {
+        this.stopServingRemote();
+        this.runThread(t);
+      }
     }
   }
 
@@ -369,10 +389,88 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     this.noteTokenWaiters();
   }
 
-  /** With nothing to do here while threads are lent, a trap of theirs is likely soon: poll briefly before sleeping. */
-  private spinForReturns(): void {
-    if (this.hasWorkHere() || !this.cpus.some((c) => c.slot && c.running)) return;
-    spinUntil(() => this.cpus.some((c) => c.slot?.state === SlotState.RETURNED), HAND_OVER_SPIN_MS);
+  /**
+   * With nothing to do here while threads are lent, a trap of theirs is likely soon: poll
+   * briefly before sleeping. With remote syscalls, poll their slots and serve their calls for
+   * as long as calls keep coming (at most REMOTE_IDLE_MS apart), a slice at a time so that the
+   * loop still polls fds and deadlines: returns whether the loop should come back instead of
+   * sleeping. A core spent polling buys the exits: about 30 us each on PVM against 1.5 us.
+   */
+  private pollLentThreads(): boolean {
+    if (this.hasWorkHere() || !this.cpus.some((c) => c.slot && c.running)) return false;
+    const returned = () => this.cpus.some((c) => c.slot?.state === SlotState.RETURNED);
+    if (!this.cpus.some((c) => c.remoteSlot) || !this.remoteCallsRecent()) {
+      spinUntil(returned, HAND_OVER_SPIN_MS);
+      return false;
+    }
+    this.startServingRemote();
+    const until = performance.now() + Math.min(REMOTE_POLL_SLICE_MS, this.nextDeadline());
+    for (;;) {
+      for (const c of this.cpus) {
+        if (!c.remoteSlot || !this.serveRemote(c)) continue;
+        this.lastRemoteCallAt = performance.now();
+        this.remoteBackoffMs = REMOTE_BACKOFF_MIN_MS;
+      }
+      if (this.hasWorkHere() || this.cpus.some((c) => c.slot && !c.running && c.queue.size > 0)) return true;
+      if (performance.now() >= until) return this.remoteCallsRecent();
+    }
+  }
+
+  /** Whether polling pays: lent threads made calls just now, and none gave up waiting lately. */
+  private remoteCallsRecent(): boolean {
+    const now = performance.now();
+    return now - this.lastRemoteCallAt < REMOTE_IDLE_MS && now >= this.remoteBackoffUntil;
+  }
+
+  /**
+   * A thread comes back from c: if it gave up waiting for the poll, the host did not run this
+   * worker when it should have (a busy host), and spinning threads only make that worse.
+   */
+  private noteRemoteGiveUps(c: CpuState): void {
+    if (!c.remoteSlot || c.remoteSlot.giveUps === c.remoteGiveUps) return;
+    this.remoteBackoffUntil = performance.now() + this.remoteBackoffMs;
+    this.remoteBackoffMs = Math.min(2 * this.remoteBackoffMs, REMOTE_BACKOFF_MAX_MS);
+  }
+
+  private startServingRemote(): void {
+    this.servingRemote = true;
+    for (const c of this.cpus) c.remoteSlot?.setPolling(true);
+  }
+
+  /**
+   * Before anything that may keep this loop away: the flags go down, and a call published
+   * before they fell (its stub saw them up, and waits) is declined, to come back as an exit.
+   */
+  private stopServingRemote(): void {
+    if (!this.servingRemote) return;
+    this.servingRemote = false;
+    for (const c of this.cpus) c.remoteSlot?.setPolling(false);
+    for (const c of this.cpus) if (c.remoteSlot?.take(this.remoteFrame)) c.remoteSlot.decline();
+  }
+
+  /**
+   * Serves the call the thread lent to c published, if any, while it waits there. Calls whose
+   * entry is not marked remote (syscall.ts), and calls that must wait, are declined: the
+   * thread makes them through an exit, and waits after it.
+   */
+  private serveRemote(c: CpuState): boolean {
+    const slot = c.remoteSlot!, f = this.remoteFrame;
+    if (!slot.take(f)) return false;
+    const t = c.running!;
+    const when = this.table.get(f.nr)?.remote;
+    if (t.state === 'dead' || !when || !when(t, f.args)) {
+      slot.decline();
+      return true;
+    }
+    const r = dispatch(this.table, t, f.nr, f.args);
+    if (typeof r !== 'number') {
+      slot.decline();
+      return true;
+    }
+    this.countSyscall(c, t, f.nr);
+    this.wakeFdWaitersAfter(f.nr);
+    slot.answer(r, hasDeliverable(t) || Atomics.load(this.kernel.control, Control.PREEMPT_REQUEST_BASE + c.cpu) !== 0);
+    return true;
   }
 
   /** Whether the loop has something to do without waiting: a thread to run here, or a lent one back. */
@@ -536,6 +634,8 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     t.cpuMs += now - c.runningSince;
     c.running = null;
     c.runningMm = null;
+    c.remoteSlot?.setPolling(false);
+    c.remoteSlot = null;
     Atomics.store(this.kernel.control, Control.TICK_WANTED_BASE + c.cpu, 0);
   }
 
@@ -600,13 +700,21 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     engine.exportRegisters(c.slot!.context);
     this.current = null;
     this.startExecuting(c, t);
+    // Polled from before the thread can make its next call: one that finds the flag down leaves through an exit.
+    c.remoteSlot = this.remoteSyscalls ? engine.remoteSyscallSlot?.(c.cpu) ?? null : null;
+    c.remoteGiveUps = c.remoteSlot?.giveUps ?? 0;
+    if (c.remoteSlot && (this.servingRemote || this.remoteCallsRecent())) this.startServingRemote();
     c.slot!.assign(mm.id, regions, c.retired);
   }
 
   /** Serves the lent threads that came back: their syscalls, faults and preemptions. */
   private serveReturns(): void {
     for (const c of this.cpus) {
-      if (c.running && c.slot!.state === SlotState.RETURNED) this.serveReturn(c);
+      if (c.running && c.slot!.state === SlotState.RETURNED) {
+        this.noteRemoteGiveUps(c);
+        this.stopServingRemote();
+        this.serveReturn(c);
+      }
     }
   }
 
@@ -624,6 +732,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     engine.importRegisters(slot.context);
     slot.release();
     if (stop.kind === 'trap') {
+      this.lastRemoteCallAt = performance.now();
       this.serveSyscall(t, engine);
     } else if (stop.kind === 'fault' && !stop.mapped && mm.accessible(stop.addr, stop.access)) {
       // A mapping newer than the vCPU's region list: send it again, or (shared page tables) map it here.

@@ -44,6 +44,21 @@ function neverBlocks(file: OpenFile): boolean {
 }
 
 /**
+ * Whether a write-like call on fd can wait only before it has moved anything: the file never
+ * blocks, or the guest's fd is non-blocking. (A blocking pipe or socket write moves what fits,
+ * then waits for room.) A bad fd fails without moving anything.
+ */
+export function waitsOnlyBeforeMoving(t: Thread, fd: number): boolean {
+  let file: OpenFile;
+  try {
+    file = t.process.files.get(fd | 0);
+  } catch {
+    return true;
+  }
+  return neverBlocks(file) || (file.flags & O.NONBLOCK) !== 0;
+}
+
+/**
  * Sockets and anonymous inodes (eventfd, timerfd, epoll) are created non-blocking on the host
  * by the emulator, so an attempt never blocks it and the host reports its own errors first
  * (an eventfd read of fewer than 8 bytes is EINVAL, ready or not). Other fds may be shared

@@ -2,11 +2,11 @@
 // positional forms, seeking, dup, fcntl, ioctl, truncation and syncing. Every guest file is a
 // host fd, so the data moves between the host fd and guest memory directly.
 import { E, Errno } from './errno.js';
-import { clampCount, fileType, guestSpans, hostReadv, hostWritev, IOV_MAX, MAX_RW_COUNT, POLLIN, sliceSpans, transfer, writeAll, type Spans } from './fd-io.js';
+import { clampCount, fileType, guestSpans, hostReadv, hostWritev, IOV_MAX, MAX_RW_COUNT, POLLIN, sliceSpans, transfer, waitsOnlyBeforeMoving, writeAll, type Spans } from './fd-io.js';
 import { O, OpenFile, type FdTable } from './files.js';
 import { hostSyscall, HostNr, scratch } from './host/libc.js';
 import { atPath, readPath } from './path-args.js';
-import { block, int, sys, uint, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import { block, int, remote, sys, uint, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import { monotonicMs } from './sys-time.js';
 import type { Thread } from './task.js';
 import { AT, check, cName, closeFd, fdMode, fdRdev, HostNrExtra, procFdPath, S } from './vfs/host.js';
@@ -500,17 +500,20 @@ export function openStandardStreams(files: FdTable, consoleFd: number | null): v
   });
 }
 
+/** A write that could wait after moving part of its data is made through an exit (remote). */
+const writeMovesAtOnce = (t: Thread, [fd]: readonly number[]) => waitsOnlyBeforeMoving(t, fd);
+
 export const fileSyscalls: SyscallEntry[] = [
-  sys(0, 'read', read, ['fd', 'outbuf', 'size']),
-  sys(1, 'write', write, ['fd', 'inbuf', 'size']),
+  remote(sys(0, 'read', read, ['fd', 'outbuf', 'size'])),
+  remote(sys(1, 'write', write, ['fd', 'inbuf', 'size']), writeMovesAtOnce),
   sys(2, 'open', open, ['path', 'oflags', 'mode'], 'fd'),
   sys(3, 'close', close, ['fd']),
-  sys(8, 'lseek', lseek, ['fd', 'off', 'whence']),
+  remote(sys(8, 'lseek', lseek, ['fd', 'off', 'whence'])),
   sys(16, 'ioctl', ioctl, ['fd', 'ioctlcmd', 'hex']),
-  sys(17, 'pread64', pread64, ['fd', 'outbuf', 'size', 'off']),
-  sys(18, 'pwrite64', pwrite64, ['fd', 'inbuf', 'size', 'off']),
-  sys(19, 'readv', readv, ['fd', 'iovec_out', 'int']),
-  sys(20, 'writev', writev, ['fd', 'iovec_in', 'int']),
+  remote(sys(17, 'pread64', pread64, ['fd', 'outbuf', 'size', 'off'])),
+  remote(sys(18, 'pwrite64', pwrite64, ['fd', 'inbuf', 'size', 'off']), writeMovesAtOnce),
+  remote(sys(19, 'readv', readv, ['fd', 'iovec_out', 'int'])),
+  remote(sys(20, 'writev', writev, ['fd', 'iovec_in', 'int']), writeMovesAtOnce),
   sys(32, 'dup', dup, ['fd'], 'fd'),
   sys(33, 'dup2', dup2, ['fd', 'fd'], 'fd'),
   sys(40, 'sendfile', sendfile, ['fd', 'fd', 'ptr', 'size']),

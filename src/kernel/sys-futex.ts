@@ -3,7 +3,7 @@
 // that holds it.
 import { E, Errno } from './errno.js';
 import { FutexWaiter } from './futex-table.js';
-import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import { block, int, remote, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import { monotonicMs, readTimespec } from './sys-time.js';
 import type { Thread } from './task.js';
 
@@ -13,6 +13,7 @@ export const FUTEX = {
 } as const;
 const CMD_MASK = ~(FUTEX.PRIVATE_FLAG | FUTEX.CLOCK_REALTIME);
 const BITSET_MATCH_ANY = 0xffffffff;
+const WAKING = new Set<number>([FUTEX.WAKE, FUTEX.WAKE_BITSET, FUTEX.WAKE_OP, FUTEX.REQUEUE, FUTEX.CMP_REQUEUE]);
 
 /** The queue a futex word belongs to. EFAULT for a word the thread cannot read. */
 export function futexKey(t: Thread, addr: number, isPrivate: boolean): string {
@@ -113,5 +114,6 @@ const futex: SyscallHandler = (t, [uaddr, opArg, val, timeoutP, uaddr2, val3]) =
 };
 
 export const futexSyscalls: SyscallEntry[] = [
-  sys(202, 'futex', futex, ['ptr', 'hex', 'uint', 'ptr', 'ptr', 'hex']),
+  // The waking operations: a wait registers its waiter before it blocks.
+  remote(sys(202, 'futex', futex, ['ptr', 'hex', 'uint', 'ptr', 'ptr', 'hex']), (_t, [, op]) => WAKING.has(op & CMD_MASK)),
 ];

@@ -1,7 +1,7 @@
 // System information, identity and resource limits.
 import { randomFillSync } from 'node:crypto';
 import { E, Errno } from './errno.js';
-import { int, sys, type SyscallEntry, type SyscallHandler } from './syscall.js';
+import { int, remote, sys, type SyscallEntry, type SyscallHandler } from './syscall.js';
 import { RLIM_INFINITY, type Process, type RLimit, type Thread } from './task.js';
 import { monotonicMs } from './sys-time.js';
 import { hostSyscall, scratch } from './host/libc.js';
@@ -135,10 +135,10 @@ const getrusage: SyscallHandler = (t, [whoArg, usage]) => {
 };
 
 export const infoSyscalls: SyscallEntry[] = [
-  sys(63, 'uname', uname, ['ptr']),
+  remote(sys(63, 'uname', uname, ['ptr'])),
   sys(99, 'sysinfo', sysinfo, ['ptr']),
   sys(318, 'getrandom', getrandom, ['ptr', 'size', 'hex']),
-  sys(102, 'getuid', zero), sys(104, 'getgid', zero), sys(107, 'geteuid', zero), sys(108, 'getegid', zero),
+  remote(sys(102, 'getuid', zero)), remote(sys(104, 'getgid', zero)), remote(sys(107, 'geteuid', zero)), remote(sys(108, 'getegid', zero)),
   sys(115, 'getgroups', getgroups, ['int', 'ptr']),
   sys(118, 'getresuid', getresid, ['ptr', 'ptr', 'ptr']),
   sys(120, 'getresgid', getresid, ['ptr', 'ptr', 'ptr']),

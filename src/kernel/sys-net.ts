@@ -5,13 +5,13 @@
 import { E, Errno } from './errno.js';
 import { O, OpenFile } from './files.js';
 import { hostSyscall, scratch } from './host/libc.js';
-import { clampCount, hostReady, POLLIN, POLLOUT, socketDeadline, transfer } from './fd-io.js';
+import { clampCount, hostReady, POLLIN, POLLOUT, socketDeadline, transfer, waitsOnlyBeforeMoving } from './fd-io.js';
 import { guestSockaddr, receiveHostSockaddr, sockaddrIn, unixPath, withHostSockaddr, withSockaddrOut } from './sockaddr.js';
 import {
   eachMessage, incomingBuffer, incomingMsghdr, MSG, outgoingBuffer, outgoingMsghdr, receive, send, UIO_MAXIOV,
 } from './socket-io.js';
 import { confineToLoopback, explainBindRefusal, guestSideAddress, leavesLoopback } from './socket-ports.js';
-import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import { block, int, remote, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import { monotonicMs, readTimespec, writeTimespec } from './sys-time.js';
 import type { Thread } from './task.js';
 import { inetEndpoint } from '../netbridge/address-policy.js';
@@ -228,9 +228,12 @@ const recvmmsg: SyscallHandler = (t, [fd, vecP, vlen, flagsArg, timeoutP]) => {
   return writeLeft(result);
 };
 
+/** A stream send that could wait after moving part of its data is made through an exit (remote). */
+const sendMovesAtOnce = (t: Thread, fd: number, flags: number) => (flags & MSG.DONTWAIT) !== 0 || waitsOnlyBeforeMoving(t, fd);
+
 export const netSyscalls: SyscallEntry[] = [
-  sys(NR.sendmsg, 'sendmsg', sendmsg, ['fd', 'ptr', 'hex']),
-  sys(NR.recvmsg, 'recvmsg', recvmsg, ['fd', 'ptr', 'hex']),
+  remote(sys(NR.sendmsg, 'sendmsg', sendmsg, ['fd', 'ptr', 'hex']), (t, [fd, , flags]) => sendMovesAtOnce(t, fd, flags)),
+  remote(sys(NR.recvmsg, 'recvmsg', recvmsg, ['fd', 'ptr', 'hex']), (_t, [, , flags]) => !(flags & MSG.WAITALL)),
   sys(299, 'recvmmsg', recvmmsg, ['fd', 'ptr', 'uint', 'hex', 'ptr']),
   sys(307, 'sendmmsg', sendmmsg, ['fd', 'ptr', 'uint', 'hex']),
   sys(NR.socket, 'socket', socket, ['int', 'hex', 'int'], 'fd'),
@@ -245,6 +248,6 @@ export const netSyscalls: SyscallEntry[] = [
   sys(NR.getpeername, 'getpeername', getpeername, ['fd', 'ptr', 'ptr']),
   sys(NR.setsockopt, 'setsockopt', setsockopt, ['fd', 'int', 'int', 'ptr', 'int']),
   sys(NR.getsockopt, 'getsockopt', getsockopt, ['fd', 'int', 'int', 'ptr', 'ptr']),
-  sys(NR.sendto, 'sendto', sendto, ['fd', 'inbuf', 'size', 'hex', 'ptr', 'int']),
-  sys(NR.recvfrom, 'recvfrom', recvfrom, ['fd', 'outbuf', 'size', 'hex', 'ptr', 'ptr']),
+  remote(sys(NR.sendto, 'sendto', sendto, ['fd', 'inbuf', 'size', 'hex', 'ptr', 'int']), (t, [fd, , , flags]) => sendMovesAtOnce(t, fd, flags)),
+  remote(sys(NR.recvfrom, 'recvfrom', recvfrom, ['fd', 'outbuf', 'size', 'hex', 'ptr', 'ptr']), (_t, [, , , flags]) => !(flags & MSG.WAITALL)),
 ];

@@ -4,7 +4,7 @@ import { E, Errno } from './errno.js';
 import { O, OpenFile } from './files.js';
 import { addressOf, hostSyscall } from './host/libc.js';
 import { POLLIN } from './fd-io.js';
-import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import { block, int, remote, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import { monotonicMs, readTimespec } from './sys-time.js';
 import type { Thread } from './task.js';
 import { withTemporaryMask } from './signals.js';
@@ -274,9 +274,10 @@ export const pollSyscalls: SyscallEntry[] = [
   sys(287, 'timerfd_gettime', timerfdGettime, ['fd', 'ptr']),
   sys(213, 'epoll_create', epollCreate, ['int'], 'fd'),
   sys(291, 'epoll_create1', epollCreate1, ['hex'], 'fd'),
-  sys(233, 'epoll_ctl', epollCtl, ['fd', 'int', 'fd', 'ptr']),
-  sys(232, 'epoll_wait', epollWaitHandler, ['fd', 'ptr', 'int', 'int']),
-  sys(281, 'epoll_pwait', epollPwait, ['fd', 'ptr', 'int', 'int', 'sigset', 'size']),
+  remote(sys(233, 'epoll_ctl', epollCtl, ['fd', 'int', 'fd', 'ptr'])),
+  remote(sys(232, 'epoll_wait', epollWaitHandler, ['fd', 'ptr', 'int', 'int'])),
+  // With a mask the wait swaps the signal mask first.
+  remote(sys(281, 'epoll_pwait', epollPwait, ['fd', 'ptr', 'int', 'int', 'sigset', 'size']), (_t, a) => a[4] === 0),
   sys(441, 'epoll_pwait2', epollPwait2, ['fd', 'ptr', 'int', 'timespec', 'sigset', 'size']),
   sys(284, 'eventfd', eventfd, ['uint'], 'fd'),
   sys(290, 'eventfd2', eventfd2, ['uint', 'hex'], 'fd'),

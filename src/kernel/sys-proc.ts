@@ -2,7 +2,7 @@
 import { Reg } from '../cpu-worker/backend.js';
 import { E, Errno } from './errno.js';
 import { execImage } from './exec/exec.js';
-import { block, int, leave, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import { block, int, leave, remote, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import type { Process, Thread } from './task.js';
 
 /** A NULL-terminated array of string pointers (argv, envp). */
@@ -256,10 +256,10 @@ const prctl: SyscallHandler = (t, [option, arg2, arg3, arg4, arg5]) => {
 };
 
 export const procSyscalls: SyscallEntry[] = [
-  sys(39, 'getpid', (t) => t.process.pid),
-  sys(110, 'getppid', (t) => t.process.ppid),
-  sys(186, 'gettid', (t) => t.tid),
-  sys(111, 'getpgrp', (t) => t.process.pgid),
+  remote(sys(39, 'getpid', (t) => t.process.pid)),
+  remote(sys(110, 'getppid', (t) => t.process.ppid)),
+  remote(sys(186, 'gettid', (t) => t.tid)),
+  remote(sys(111, 'getpgrp', (t) => t.process.pgid)),
   sys(121, 'getpgid', getpgid, ['int']),
   sys(109, 'setpgid', setpgid, ['int', 'int']),
   sys(124, 'getsid', getsid, ['int']),

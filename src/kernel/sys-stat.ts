@@ -5,7 +5,7 @@ import { E, Errno } from './errno.js';
 import type { OpenFile } from './files.js';
 import { hostSyscall, HostNr, scratch } from './host/libc.js';
 import { AT, atPath, callAt, fileResolved, onlyFlags, readPath } from './path-args.js';
-import { int, sys, uint, type SyscallEntry, type SyscallHandler } from './syscall.js';
+import { int, remote, sys, uint, type SyscallEntry, type SyscallHandler } from './syscall.js';
 import type { Thread } from './task.js';
 import { cName, modeAt, procFdPath, W_OK, X_OK } from './vfs/host.js';
 import { encodeStat, encodeStatfs, encodeStatx, isDir, isLnk, isReg, ST_RDONLY } from './vfs/synth-stat.js';
@@ -202,9 +202,9 @@ const utimensat: SyscallHandler = (t, [dirfd, pathAddr, timesAddr, flagsArg]) =>
 };
 
 export const statSyscalls: SyscallEntry[] = [
-  sys(4, 'stat', stat, ['path', 'stat']),
-  sys(5, 'fstat', fstat, ['fd', 'stat']),
-  sys(6, 'lstat', lstat, ['path', 'stat']),
+  remote(sys(4, 'stat', stat, ['path', 'stat'])),
+  remote(sys(5, 'fstat', fstat, ['fd', 'stat'])),
+  remote(sys(6, 'lstat', lstat, ['path', 'stat'])),
   sys(21, 'access', access, ['path', 'accessmode']),
   sys(89, 'readlink', readlink, ['path', 'outbuf', 'size']),
   sys(90, 'chmod', chmod, ['path', 'mode']),
@@ -215,11 +215,11 @@ export const statSyscalls: SyscallEntry[] = [
   sys(137, 'statfs', statfs, ['path', 'ptr']),
   sys(138, 'fstatfs', fstatfs, ['fd', 'ptr']),
   sys(260, 'fchownat', fchownat, ['dirfd', 'path', 'int', 'int', 'atflags']),
-  sys(262, 'newfstatat', newfstatat, ['dirfd', 'path', 'stat', 'atflags']),
+  remote(sys(262, 'newfstatat', newfstatat, ['dirfd', 'path', 'stat', 'atflags'])),
   sys(267, 'readlinkat', readlinkat, ['dirfd', 'path', 'outbuf', 'size']),
   sys(268, 'fchmodat', fchmodat, ['dirfd', 'path', 'mode']),
   sys(269, 'faccessat', faccessat, ['dirfd', 'path', 'accessmode']),
   sys(280, 'utimensat', utimensat, ['dirfd', 'path', 'ptr', 'atflags']),
-  sys(332, 'statx', statx, ['dirfd', 'path', 'atflags', 'statxmask', 'ptr']),
+  remote(sys(332, 'statx', statx, ['dirfd', 'path', 'atflags', 'statxmask', 'ptr'])),
   sys(439, 'faccessat2', faccessat2, ['dirfd', 'path', 'accessmode', 'atflags']),
 ];

@@ -1,7 +1,7 @@
 // Clocks and sleeping. Clock reads go to the host's clocks, written straight into guest memory.
 import { E, Errno } from './errno.js';
 import { hostSyscall } from './host/libc.js';
-import { block, int, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
+import { block, int, remote, sys, type SyscallEntry, type SyscallHandler, type SyscallResult } from './syscall.js';
 import type { Thread } from './task.js';
 
 const HOST_CLOCK_GETTIME = 228, HOST_CLOCK_GETRES = 229, HOST_GETTIMEOFDAY = 96;
@@ -83,9 +83,9 @@ const clockNanosleep: SyscallHandler = (t, [clockArg, flags, req, rem]) => {
 
 export const timeSyscalls: SyscallEntry[] = [
   sys(35, 'nanosleep', nanosleep, ['timespec', 'ptr']),
-  sys(96, 'gettimeofday', gettimeofday, ['ptr', 'ptr']),
-  sys(201, 'time', time, ['ptr']),
-  sys(228, 'clock_gettime', clockGettime, ['clockid', 'ptr']),
-  sys(229, 'clock_getres', clockGetres, ['clockid', 'ptr']),
+  remote(sys(96, 'gettimeofday', gettimeofday, ['ptr', 'ptr'])),
+  remote(sys(201, 'time', time, ['ptr'])),
+  remote(sys(228, 'clock_gettime', clockGettime, ['clockid', 'ptr'])),
+  remote(sys(229, 'clock_getres', clockGetres, ['clockid', 'ptr'])),
   sys(230, 'clock_nanosleep', clockNanosleep, ['clockid', 'int', 'timespec', 'ptr']),
 ];

@@ -62,11 +62,24 @@ export interface SyscallEntry {
   handler: SyscallHandler;
   args: readonly ArgFormat[];
   ret: RetFormat;
+  /** When vCPU 0 may serve the call while its thread stays on another vCPU (see remote). */
+  remote?: RemoteCondition;
 }
+
+export type RemoteCondition = (t: Thread, a: readonly number[]) => boolean;
 
 export function sys(nr: number, name: string, handler: SyscallHandler, args: readonly ArgFormat[] = [], ret: RetFormat = 'int'): SyscallEntry {
   return { nr, name, handler, args, ret };
 }
+
+/**
+ * Marks an entry that vCPU 0 may serve while the calling thread stays on another vCPU, which
+ * then never sees its registers (the KVM syscall mailbox, cpu-worker/kvm/syscall-mailbox.ts):
+ * the handler reads and writes no register, changes no mapping (which would wait for that
+ * vCPU), and, when it returns a Block, has changed nothing yet, so that the thread can make
+ * the call again through an exit and wait there. when: a further condition on the arguments.
+ */
+export const remote = (entry: SyscallEntry, when: RemoteCondition = () => true): SyscallEntry => ({ ...entry, remote: when });
 
 export const block = (wait: Wait, resume: () => SyscallResult, extra: Pick<Block, 'cancel' | 'interruptible' | 'interrupted' | 'restartable' | 'moved'> = {}): Block =>
   ({ kind: 'block', wait, resume, ...extra });

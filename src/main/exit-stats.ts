@@ -1,6 +1,6 @@
 // `starling run --exit-stats`: the KVM exit profile (shared-mem/kvm-exits.ts) as a table on
 // stderr when the machine ends, one block per vCPU that ran guest code.
-import { readExits } from '../shared-mem/kvm-exits.js';
+import { readExits, readMailboxCalls } from '../shared-mem/kvm-exits.js';
 
 const ms = (x: number) => x.toFixed(1).padStart(10);
 
@@ -20,6 +20,8 @@ export function formatExitStats(exits: SharedArrayBuffer, cpus: number): string 
       const perExit = r.count ? ((r.hostMs * 1000) / r.count).toFixed(1) : '-';
       lines.push(`${String(cpu).padEnd(5)}${r.cause.padEnd(13)}${String(r.count).padStart(10)}${ms(r.runMs)}${ms(r.hostMs)}${perExit.padStart(14)}`);
     }
+    const inPlace = readMailboxCalls(exits, cpu);
+    if (inPlace > 0) lines.push(`${String(cpu).padEnd(5)}syscalls served in place, without an exit (the mailbox): ${inPlace}`);
   }
   return lines.join('\n') + '\n';
 }

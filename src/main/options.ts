@@ -59,8 +59,8 @@ Options:
                          hardware vCPUs through /dev/kvm; auto picks kvm when /dev/kvm works,
                          else unicorn, and says which and why on stderr
   --exit-stats           with KVM: when the machine ends, print its exits to the host by cause
-                         (syscall, page fault, preemption, ...) and the time around them, per
-                         vCPU, on stderr
+                         (syscall, page fault, preemption, ...) and the time around them, and
+                         the syscalls served without one, per vCPU, on stderr
   -h, --help             show this help
 
 Exit status: the guest's; 2 for a usage error, 125 when the machine cannot start, 126 when

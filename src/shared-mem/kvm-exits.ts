@@ -5,8 +5,10 @@
 // `starling run --exit-stats` prints it at the end (main/exit-stats.ts).
 //
 // One SharedArrayBuffer of Float64 cells, made with the KVM VM (cpu-worker/kvm/kvm-vm.ts):
-// row (cpu, cause) = [count, run ms, host ms]. Guarded by single ownership: only vCPU k's
-// worker writes its rows (plain stores); the main thread reads them after the workers ended.
+// row (cpu, cause) = [count, run ms, host ms], then one cell per vCPU: its syscalls that vCPU
+// 0 served through the mailbox, without an exit (cpu-worker/kvm/syscall-mailbox.ts). Guarded
+// by single ownership: only vCPU k's worker writes its rows, only vCPU 0's the mailbox cells
+// (plain stores); the main thread reads them after the workers ended.
 import { MAX_CPUS } from './layout.js';
 
 export const ExitCause = {
@@ -30,10 +32,19 @@ const CAUSES = EXIT_CAUSE_NAMES.length;
 export const ExitField = { COUNT: 0, RUN_MS: 1, HOST_MS: 2 } as const;
 const FIELDS = 3;
 
-export const KVM_EXITS_BYTES = MAX_CPUS * CAUSES * FIELDS * 8;
+export const KVM_EXITS_BYTES = (MAX_CPUS * CAUSES * FIELDS + MAX_CPUS) * 8;
 
 export function exitCell(cpu: number, cause: number, field: number): number {
   return (cpu * CAUSES + cause) * FIELDS + field;
+}
+
+/** The count of vCPU cpu's syscalls served through the mailbox. */
+export function mailboxCell(cpu: number): number {
+  return MAX_CPUS * CAUSES * FIELDS + cpu;
+}
+
+export function readMailboxCalls(buffer: SharedArrayBuffer, cpu: number): number {
+  return new Float64Array(buffer)[mailboxCell(cpu)];
 }
 
 export interface ExitRow {

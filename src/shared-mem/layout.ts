@@ -39,6 +39,13 @@ export const Control = {
    * before the vCPUs start. atomic.
    */
   KVM_MSI_VM_FD: 8,
+  /**
+   * 1 + the vCPU whose syscall-mailbox request vCPU 0's worker is taking or serving, 0 when
+   * none (cpu-worker/kvm/syscall-mailbox.ts): set before the take and cleared after the
+   * answer, so that a worker waiting for an answer knows a TAKEN state is real and not the
+   * guest's own write. Written only by vCPU 0's worker. atomic.
+   */
+  MAILBOX_SERVING: 9,
   /** Per vCPU: the host eventfd its run loop waits on besides guest fds (written to wake it); only vCPU 0 has one. Written once by the vCPU. atomic. */
   DOORBELL_FD_BASE: 64,
   /** Per vCPU: 1 asks its running engine to stop (Unicorn: at the next translation block, cleared by cpu-worker/native/preempt.c; KVM: at its next exit, cleared by its worker). atomic. */

@@ -8,11 +8,12 @@
 // vCPU 0's backend of an address space owns its page tables (page-tables.ts); the other
 // vCPUs' backends only load its CR3 (sharedMappings): they neither map nor unmap, and their
 // page faults go back to vCPU 0.
-import { type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink, type ThreadContext, Reg, REG_COUNT } from '../backend.js';
+import { type CpuBackend, type RemoteSyscallSlot, type StopReason, type SyscallFrame, type SyscallSink, type ThreadContext, Reg, REG_COUNT } from '../backend.js';
 import { KvmReg, KVM_XSAVE_BYTES, SyncRegs } from './kvm-abi.js';
 import { PageTables, type PageTablePool, type PteUpdate } from './page-tables.js';
 import type { KvmVcpu } from './kvm-vcpu.js';
-import { PREEMPT_VECTOR } from '../../shared-mem/kvm-area.js';
+import { PREEMPT_VECTOR, Stub } from '../../shared-mem/kvm-area.js';
+import type { MailboxSlot } from './syscall-mailbox.js';
 import { ExitCause } from '../../shared-mem/kvm-exits.js';
 
 /** backend.Reg index -> struct kvm_regs index (FS/GS base are segment bases, kept apart). */
@@ -55,6 +56,8 @@ export class KvmBackend implements CpuBackend {
   private stopReason: StopReason | null = null;
   private readonly frame: SyscallFrame = { nr: 0, args: [0, 0, 0, 0, 0, 0], rip: 0 };
   private readonly pageTables: PageTables | null;
+  /** vCPU 0's backend: the slots of its address space's syscall mailbox, by vCPU. */
+  private readonly remoteSlots = new Map<number, MailboxSlot>();
 
   /** pool: given to the backend that owns the address space's page tables (vCPU 0's). */
   constructor(private readonly sink: SyscallSink, private readonly vcpu: KvmVcpu, private readonly poolAddress: number, pool: PageTablePool | null) {
@@ -171,6 +174,15 @@ export class KvmBackend implements CpuBackend {
       case 'syscall':
         v.noteExit(ExitCause.SYSCALL);
         return this.onSyscall();
+      case 'yield': {
+        // Served through the mailbox; the stub left the return state in RAX, RCX and R11.
+        v.noteExit(ExitCause.SYSCALL);
+        this.captureGprs();
+        this.regs[Reg.RIP] = this.regs[Reg.RCX];
+        this.regs[Reg.EFLAGS] = this.regs[Reg.R11];
+        if (v.inUserMode) v.userReady = this;
+        return { kind: 'preempted' };
+      }
       case 'exception':
         return this.onException();
       case 'port': {
@@ -237,6 +249,10 @@ export class KvmBackend implements CpuBackend {
       r[Reg.EFLAGS] = BigInt.asIntN(64, top(3));
       r[Reg.RSP] = BigInt.asIntN(64, top(2));
     }
+    if (vector >= PREEMPT_VECTOR) {
+      const inStub = v.stubOffset(r[Reg.RIP]);
+      if (inStub !== null) this.resolveStub(inStub);
+    }
     const rip = Number(r[Reg.RIP]);
     v.noteExit(vector === Vector.PF ? ExitCause.PAGE_FAULT : vector === PREEMPT_VECTOR ? ExitCause.PREEMPT : ExitCause.OTHER);
     switch (vector) {
@@ -256,6 +272,40 @@ export class KvmBackend implements CpuBackend {
         // Other vectors above the exceptions: only the LAPIC's spurious vector, to ignore.
         return vector > PREEMPT_VECTOR ? null : { kind: 'interrupt', vector, rip };
     }
+  }
+
+  /**
+   * An interrupt stopped the thread inside the PVM syscall stub (shim.S): by the stub's phase,
+   * its registers become those of a thread just back from its `syscall` (served) or about to
+   * execute it again (nothing served, the request withdrawn). Either way the thread may then
+   * leave the vCPU, and the slot is free for the next thread.
+   */
+  private resolveStub(off: number): void {
+    const r = this.regs;
+    const slot = this.vcpu.mailboxSlot(this.cr3);
+    const served = off < Stub.PUBLISHED ? false : off < Stub.DECLINED ? slot.settle() : off >= Stub.DONE_YIELD;
+    if (served) {
+      const ret = slot.returnAddress, flags = slot.rflags;
+      if (off >= Stub.ON_SLOT_STACK) r[Reg.RSP] = slot.userRsp;
+      r[Reg.RAX] = slot.result;
+      r[Reg.RCX] = r[Reg.RIP] = ret;
+      r[Reg.R11] = r[Reg.EFLAGS] = flags;
+      return;
+    }
+    const raxIsNumber = off < Stub.PUBLISH && (off - Stub.ENTRIES) % Stub.ENTRY_STRIDE < Stub.ENTRY_RAX_REPLACED;
+    const ret = off < Stub.SLOT_IN_RCX ? r[Reg.RCX] : slot.returnAddress;
+    const flags = off < Stub.RFLAGS_SAVED ? r[Reg.R11] : slot.rflags;
+    r[Reg.RAX] = raxIsNumber ? r[Reg.RAX] : slot.nr;
+    r[Reg.RIP] = ret - 2n; // the `syscall` instruction
+    r[Reg.RCX] = ret;
+    r[Reg.R11] = r[Reg.EFLAGS] = flags;
+  }
+
+  remoteSyscallSlot(cpu: number): RemoteSyscallSlot | null {
+    if (!this.pageTables || !this.vcpu.pvm) return null;
+    let slot = this.remoteSlots.get(cpu);
+    if (!slot) this.remoteSlots.set(cpu, (slot = this.vcpu.mailboxSlot(this.pageTables.cr3, cpu)));
+    return slot;
   }
 
   stopFromHook(): void {
@@ -299,13 +349,22 @@ export class KvmBackend implements CpuBackend {
     into.set(this.xsave, EXPORT_XSAVE);
   }
 
+  /**
+   * A thread coming back to this vCPU after a trap served elsewhere usually has the segment
+   * bases, CR3 and FPU state it left with: then the vCPU keeps them (a sync of the segments,
+   * and KVM_SET_XSAVE, cost an exit's worth of microseconds on PVM).
+   */
   importRegisters(from: Uint8Array): void {
     const v = new DataView(from.buffer, from.byteOffset, KVM_CONTEXT_BYTES);
+    const fs = this.regs[Reg.FS_BASE], gs = this.regs[Reg.GS_BASE], cr3 = this.cr3;
     for (let i = 0; i < REG_COUNT; i++) this.regs[i] = v.getBigInt64(8 * i, true);
     this.cr3 = v.getBigUint64(EXPORT_CR3, true);
-    this.xsave.set(from.subarray(EXPORT_XSAVE, EXPORT_XSAVE + KVM_XSAVE_BYTES));
-    this.dropFpu();
-    this.sregsStale = true;
+    if (this.cr3 !== cr3 || this.regs[Reg.FS_BASE] !== fs || this.regs[Reg.GS_BASE] !== gs) this.sregsStale = true;
+    const xsave = from.subarray(EXPORT_XSAVE, EXPORT_XSAVE + KVM_XSAVE_BYTES);
+    if (Buffer.compare(xsave, this.xsave) !== 0) {
+      this.xsave.set(xsave);
+      this.dropFpu();
+    }
   }
 
   getRegs(out: BigInt64Array): void {

@@ -7,13 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { hostSyscall, addressOf } from '../../kernel/host/libc.js';
 import { Control } from '../../shared-mem/layout.js';
 import { KICK_SIGNAL, TICK_MS } from '../../shared-mem/preempt.js';
-import { Area, KERNEL_CR3, MAILBOX_MAX_UPDATES, PREEMPT_VECTOR, Selector, Shim } from '../../shared-mem/kvm-area.js';
+import { Area, KERNEL_CR3, MAILBOX_MAX_UPDATES, PREEMPT_VECTOR, Selector, Shim, Stub } from '../../shared-mem/kvm-area.js';
 import {
   Cap, Exit, Ioctl, IoctlBuffer, KvmReg, KVM_CPUID_ENTRY_BYTES, KVM_SREGS_BYTES, KVM_XSAVE_BYTES, MP_STATE_RUNNABLE, Msr, Run, Seg, Sregs, SyncRegs,
   ioctl, ioctlOrThrow, msrList,
 } from './kvm-abi.js';
 import { tssLimit } from './kernel-area.js';
-import type { PteUpdate } from './page-tables.js';
+import { mailboxSlotOffset, type PteUpdate } from './page-tables.js';
+import { MailboxSlot } from './syscall-mailbox.js';
 import { ExitCause, ExitField, exitCell } from '../../shared-mem/kvm-exits.js';
 
 /** What a vCPU worker needs of the machine's KVM VM (created by the main thread, kvm-vm.ts). */
@@ -37,6 +38,8 @@ const CR0 = 0x80050033n; // PE MP ET NE WP AM PG, as Linux
 const CR4 = 0x40620n; // PAE OSFXSR OSXMMEXCPT OSXSAVE
 const EFER = 0xd01n; // SCE LME LMA NXE
 const SFMASK = 0x47700n; // TF DF IF IOPL AC NT, as Linux
+/** On PVM `syscall` stays in ring 3, where the stub's popfq cannot set IF again: it is left set (shim.S). */
+const SFMASK_PVM = SFMASK & ~0x200n;
 const EINTR = 4;
 /**
  * APIC base MSR with an irqchip: the default base, enabled, in x2APIC mode (the shim programs
@@ -66,6 +69,9 @@ export class KvmVcpu {
   private readonly buf = new IoctlBuffer(8 + KVM_CPUID_ENTRY_BYTES * 256);
   private readonly xsaveBuf = new IoctlBuffer(KVM_XSAVE_BYTES);
   private readonly area64: BigUint64Array;
+  private readonly area32: Int32Array;
+  private readonly areaWords: Uint32Array;
+  private readonly areaI64: BigInt64Array;
   /** The FPU/SSE/AVX state of a process as Linux starts it (x87 control word 0x37f, MXCSR 0x1f80). */
   readonly initialXsave: Uint8Array;
   /** Whose user-mode segments are loaded while the vCPU waits in ring 3 at the syscall entry (the fast way back). */
@@ -74,6 +80,7 @@ export class KvmVcpu {
   fpuOwner: { xsave: Uint8Array } | null = null;
   /** Addresses of the shim's exits (each an `out`), by what they report. */
   private readonly syscallExit: bigint;
+  private readonly yieldExit: bigint;
   private readonly exceptionExit: bigint;
   private readonly pteUpdatesExit: bigint;
   /** The exit profile (shared-mem/kvm-exits.ts): the last KVM_RUN's length, when it returned, and what for. */
@@ -98,9 +105,13 @@ export class KvmVcpu {
     this.sregs = new Uint8Array(runBuffer, Run.SYNC_SREGS, KVM_SREGS_BYTES);
     this.sregsView = new DataView(runBuffer, Run.SYNC_SREGS, KVM_SREGS_BYTES);
     this.area64 = new BigUint64Array(kvm.area);
+    this.area32 = new Int32Array(kvm.area);
+    this.areaWords = new Uint32Array(kvm.area);
+    this.areaI64 = new BigInt64Array(kvm.area);
     this.exitCells = new Float64Array(kvm.exits);
     const base = kvm.kernelBase;
-    this.syscallExit = base + BigInt(Shim.SYSCALL_ENTRY);
+    this.syscallExit = base + BigInt(Stub.SYSCALL_EXIT);
+    this.yieldExit = base + BigInt(Stub.YIELD_EXIT);
     this.exceptionExit = base + BigInt(Shim.EXCEPTION_EXIT);
     this.pteUpdatesExit = base + BigInt(Shim.APPLY_PTE_UPDATES_EXIT);
     this.apicTimerExit = base + BigInt(Shim.PROGRAM_APIC_TIMER_EXIT);
@@ -110,8 +121,8 @@ export class KvmVcpu {
     this.setUpXcr0();
     ioctlOrThrow('SET_MSRS', this.fd, Ioctl.SET_MSRS, msrList(this.buf, [
       [Msr.STAR, BigInt(Selector.USER32_CS) << 48n | BigInt(Selector.KERNEL_CS) << 32n],
-      [Msr.LSTAR, base + BigInt(Shim.SYSCALL_ENTRY)],
-      [Msr.SFMASK, SFMASK],
+      [Msr.LSTAR, base + BigInt(kvm.pvm ? Stub.ENTRIES + Stub.ENTRY_STRIDE * cpu : Stub.SYSCALL_EXIT)],
+      [Msr.SFMASK, kvm.pvm ? SFMASK_PVM : SFMASK],
       ...(kvm.irqchip ? [[Msr.APIC_BASE, this.apicBase]] as Array<[number, bigint]> : []),
     ]));
     if (kvm.irqchip) {
@@ -248,11 +259,28 @@ export class KvmVcpu {
    * Which of the shim's exits the vCPU stopped at, if any. KVM reports RIP past the `out` when
    * it emulated it (PVM), or at it (VMX/SVM's fast path): both count.
    */
-  shimExit(): 'syscall' | 'exception' | 'routine' | 'port' | null {
+  shimExit(): 'syscall' | 'yield' | 'exception' | 'routine' | 'port' | null {
     if (this.exitReason !== Exit.IO || this.run8[Run.IO_DIRECTION] !== 1 || this.runView.getUint16(Run.IO_PORT, true) !== Shim.EXIT_PORT) return null;
     const rip = BigInt.asUintN(64, this.regs[KvmReg.RIP]);
     const at = (out: bigint) => rip === out || rip === out + 2n;
-    return at(this.syscallExit) ? 'syscall' : at(this.exceptionExit) ? 'exception' : at(this.pteUpdatesExit) || at(this.apicTimerExit) ? 'routine' : 'port';
+    if (at(this.syscallExit)) return 'syscall';
+    if (at(this.yieldExit)) return 'yield';
+    return at(this.exceptionExit) ? 'exception' : at(this.pteUpdatesExit) || at(this.apicTimerExit) ? 'routine' : 'port';
+  }
+
+  /** The offset in the shim of a user RIP inside the PVM syscall stub, else null. */
+  stubOffset(rip: bigint): number | null {
+    const off = BigInt.asUintN(64, rip) - this.kvm.kernelBase;
+    return this.kvm.pvm && off >= BigInt(Stub.ENTRIES) && off < BigInt(Stub.END) ? Number(off) : null;
+  }
+
+  /** This vCPU's slot, or cpu's, in the syscall mailbox of the address space whose PML4 is at cr3. */
+  mailboxSlot(cr3: bigint, cpu = this.cpu): MailboxSlot {
+    return new MailboxSlot(this.control, cpu, this.area32, this.areaI64, mailboxSlotOffset(this.areaWords, cr3, cpu), this.exitCells);
+  }
+
+  get pvm(): boolean {
+    return this.kvm.pvm;
   }
 
   exitDetail(): string {

@@ -16,7 +16,7 @@
 // updates while ffmpeg starts). A grant on a present entry keeps its accessed bit, or the
 // cached translation of the old rights would be forgotten.
 import { Prot } from '../backend.js';
-import { Area, KERNEL_AREA_BYTES, KERNEL_AREA_PHYS } from '../../shared-mem/kvm-area.js';
+import { Area, KERNEL_AREA_BYTES, KERNEL_AREA_PHYS, MAILBOX_PAGES, MAILBOX_PML4_SLOT, SyscallSlot } from '../../shared-mem/kvm-area.js';
 import { Errno, E } from '../../kernel/errno.js';
 
 /** Entry bits, in the low word (NX is bit 31 of the high word). */
@@ -99,6 +99,25 @@ export class PageTables {
     const slot = kernelPml4Slot(pool.kernelBase);
     w[(this.pml4 >> 2) + 2 * slot] = w[(Area.KERNEL_PML4 >> 2) + 2 * slot];
     w[(this.pml4 >> 2) + 2 * slot + 1] = w[(Area.KERNEL_PML4 >> 2) + 2 * slot + 1];
+    this.mapMailbox();
+  }
+
+  /**
+   * The syscall mailbox's pages (shared-mem/kvm-area.ts), at the top of PML4 slot 510: the
+   * last entries of its tables. They are pool pages like the tables, and retire with them.
+   */
+  private mapMailbox(): void {
+    const w = this.pool.words;
+    let table = this.pml4;
+    for (const index of [MAILBOX_PML4_SLOT, 511, 511]) {
+      const next = this.newTable();
+      writeEntry(w, (table >> 2) + 2 * index, tableLow(next), tableHigh(next));
+      table = next;
+    }
+    for (let page = 0; page < MAILBOX_PAGES; page++) {
+      const frame = this.newTable();
+      writeEntry(w, (table >> 2) + 2 * (512 - MAILBOX_PAGES + page), leafLow(KERNEL_AREA_PHYS + frame, Prot.READ | Prot.WRITE), leafHigh(KERNEL_AREA_PHYS + frame, Prot.READ | Prot.WRITE));
+    }
   }
 
   get cr3(): bigint {
@@ -173,14 +192,38 @@ export class PageTables {
       if (!(w[i] & P)) {
         if (!create) return null;
         const next = this.newTable();
-        const phys = KERNEL_AREA_PHYS + next;
-        w[i + 1] = Math.floor(phys / 2 ** 32);
-        w[i] = ((phys >>> 0) & LOW_ADDRESS_MASK) | P | W | U;
+        writeEntry(w, i, tableLow(next), tableHigh(next));
       }
-      table = (w[i + 1] & ~NX_HIGH) * 2 ** 32 + (w[i] & LOW_ADDRESS_MASK) - KERNEL_AREA_PHYS;
+      table = entryTarget(w, i);
     }
     return (table >> 2) + 2 * (Math.floor(va / TABLE_BYTES) % 512);
   }
+}
+
+/**
+ * The area offset of vCPU cpu's slot in the syscall mailbox of the address space whose PML4 is
+ * at cr3, found through its tables (as the CPU finds it): the workers that run its threads
+ * know only the CR3.
+ */
+export function mailboxSlotOffset(words: Uint32Array, cr3: bigint, cpu: number): number {
+  let table = Number(cr3) - KERNEL_AREA_PHYS;
+  const perPage = TABLE_BYTES / SyscallSlot.BYTES;
+  for (const index of [MAILBOX_PML4_SLOT, 511, 511, 512 - MAILBOX_PAGES + Math.floor(cpu / perPage)]) table = entryTarget(words, (table >> 2) + 2 * index);
+  return table + (cpu % perPage) * SyscallSlot.BYTES;
+}
+
+/** The area offset of the table or page a present entry points to. */
+function entryTarget(w: Uint32Array, wordIndex: number): number {
+  return (w[wordIndex + 1] & ~NX_HIGH) * 2 ** 32 + (w[wordIndex] & LOW_ADDRESS_MASK) - KERNEL_AREA_PHYS;
+}
+
+/** The words of an entry that points to the table at an area offset (rights are the leaf's to restrict). */
+function tableLow(areaOffset: number): number {
+  return (((KERNEL_AREA_PHYS + areaOffset) >>> 0) & LOW_ADDRESS_MASK) | P | W | U;
+}
+
+function tableHigh(areaOffset: number): number {
+  return Math.floor((KERNEL_AREA_PHYS + areaOffset) / 2 ** 32);
 }
 
 /**

@@ -118,11 +118,139 @@ apic_timer_done:
         out %al, $EXIT_PORT
         ud2
 
-# The syscall entry (LSTAR), on its own user-accessible page: on PVM `syscall` lands here
-# still in ring 3; on VMX/SVM in ring 0. Either way the host completes the call and loads the
-# return state (RIP = RCX, RFLAGS = R11).
+# The syscall entries (LSTAR), on their own user-accessible page. On VMX/SVM `syscall` lands
+# in ring 0 and LSTAR is syscall_exit: the host completes the call and loads the return state
+# (RIP = RCX, RFLAGS = R11). On PVM it lands here still in ring 3, and LSTAR is vCPU k's own
+# entry: the call goes through the address space's syscall mailbox (shared-mem/kvm-area.ts,
+# SyscallSlot), which vCPU 0's worker serves without an exit while it polls; otherwise, or
+# when the host declines, the call leaves through syscall_exit as on VMX. SFMASK keeps IF
+# set on PVM: `popfq` cannot set it in ring 3, and an interrupt here is resolved by the host
+# from the slot (kvm-backend.ts, resolveStub), by the phase the labels below delimit.
+        .set MAILBOX_VA, 0xffffff7fffffe000
+        .set SLOT_BYTES, 128
+        .set SLOT_STATE, 0
+        .set SLOT_POLLING, 4
+        .set SLOT_NR, 8
+        .set SLOT_ARGS, 16
+        .set SLOT_RIP, 64
+        .set SLOT_RFLAGS, 72
+        .set SLOT_RESULT, 80
+        .set SLOT_USER_RSP, 88
+        .set SLOT_GIVE_UPS, 96
+        .set SLOT_STACK_TOP, 128
+        .set STATE_IDLE, 0
+        .set STATE_REQUEST, 1
+        .set STATE_TAKEN, 2
+        .set STATE_DONE, 3
+        .set STATE_DONE_YIELD, 4
+        .set ENTRY_STRIDE, 32
+        # About 100 us of `pause` on these AMD EPYC hosts (25 ns each), about twice that on
+        # Intel's since Skylake: a few exits' worth, and longer than most of the times vCPU 0's
+        # worker is away (a collection, a trap it serves).
+        .set SPIN_LIMIT, 4096
+        .set MAX_CPUS, 64
+
+        # The host tells the phases apart by these offsets (Stub in shared-mem/kvm-area.ts):
+        # each phase starts at an .org, and the labels inside one are checked against it
+        # (no jump between them, so the distance is known when this is assembled).
+        .macro check label, from, distance
+        .if \label - \from != \distance
+        .error "shim.S: \label moved: update Stub in shared-mem/kvm-area.ts"
+        .endif
+        .endm
+
+# vCPU k's entry: saves the number into its slot, then takes the slot's address in RAX.
         .org 0x1000
-syscall_entry:
+syscall_entries:
+        .set cpu, 0
+        .rept MAX_CPUS
+        .org 0x1000 + cpu * ENTRY_STRIDE
+        movabs %rax, MAILBOX_VA + cpu * SLOT_BYTES + SLOT_NR
+        movabs $(MAILBOX_VA + cpu * SLOT_BYTES), %rax
+        jmp publish
+        .set cpu, cpu + 1
+        .endr
+
+# Phase "before": nothing published; the host may send the thread back to its `syscall`.
+        .org 0x1800
+publish:
+        mov %rcx, SLOT_RIP(%rax)
+        mov %r11, SLOT_RFLAGS(%rax)
+rflags_saved:
+        mov %rax, %rcx
+slot_in_rcx:
+        mov %rdi, SLOT_ARGS(%rcx)
+        mov %rsi, SLOT_ARGS + 8(%rcx)
+        mov %rdx, SLOT_ARGS + 16(%rcx)
+        mov %r10, SLOT_ARGS + 24(%rcx)
+        mov %r8, SLOT_ARGS + 32(%rcx)
+        mov %r9, SLOT_ARGS + 40(%rcx)
+        mov $STATE_REQUEST, %eax
+        xchg %eax, SLOT_STATE(%rcx)     # a full barrier before reading POLLING (Dekker)
+# Phase "published": the host withdraws the request, or takes the server's answer. The stub
+# waits for an answer only a bounded time while nobody has taken the call (vCPU 0's worker may
+# have lost its host CPU: on a busy host, spinning on would only keep it off longer).
+published:
+        cmpl $0, SLOT_POLLING(%rcx)
+        je withdraw
+        mov $SPIN_LIMIT, %r11d
+wait:
+        pause
+        mov SLOT_STATE(%rcx), %eax
+        cmp $STATE_TAKEN, %eax
+        je wait                         # being served: the answer comes within microseconds
+        ja answered
+        dec %r11d                       # still REQUEST
+        jnz wait
+        incl SLOT_GIVE_UPS(%rcx)        # tells vCPU 0 that its polling did not pay
+withdraw:
+        mov $STATE_REQUEST, %eax
+        xor %r11d, %r11d                # STATE_IDLE
+        lock cmpxchg %r11d, SLOT_STATE(%rcx)
+        jne wait                        # the server took it first
+        jmp declined
+answered:
+        cmp $STATE_DONE, %eax
+        je done
+        cmp $STATE_DONE_YIELD, %eax
+        je done_yield
+        .org 0x1870, 0x90
+# Phase "declined": the call leaves as a syscall exit, its registers as `syscall` left them.
+declined:
+        mov SLOT_NR(%rcx), %rax
+        mov SLOT_RFLAGS(%rcx), %r11
+        mov SLOT_RIP(%rcx), %rcx
+syscall_exit:
         out %al, $EXIT_PORT
         ud2
+        .org 0x1880, 0xcc
+# Phase "answered": served; the thread returns with the result (through yield_exit when the
+# host wants the vCPU: a signal to deliver, a thread to run).
+done_yield:
+        mov SLOT_RESULT(%rcx), %rax
+        mov SLOT_RFLAGS(%rcx), %r11
+        mov SLOT_RIP(%rcx), %rcx
+yield_exit:
+        out %al, $EXIT_PORT
+        ud2
+        .org 0x1890, 0xcc
+done:
+        mov %rsp, SLOT_USER_RSP(%rcx)
+on_slot_stack:
+        lea SLOT_STACK_TOP(%rcx), %rsp
+        pushq SLOT_RFLAGS(%rcx)
+        popfq
+        mov SLOT_USER_RSP(%rcx), %rsp
+        mov SLOT_RESULT(%rcx), %rax
+        mov SLOT_RFLAGS(%rcx), %r11
+        mov SLOT_RIP(%rcx), %rcx
+        jmp *%rcx
+stub_end:
+        check rflags_saved, publish, 8
+        check slot_in_rcx, publish, 0xb
+        check published, publish, 0x2a
+        check syscall_exit, declined, 0xc
+        check yield_exit, done_yield, 0xc
+        check on_slot_stack, done, 4
+        check stub_end, done, 0x21
         .org 0x2000

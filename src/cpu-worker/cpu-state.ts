@@ -94,17 +94,16 @@ export class CpuState {
 /**
  * Where a thread should run: among the vCPUs its mask allows, the one with the least work it
  * competes with (with the execution token, threads of one address space never execute at
- * once, so spreading them gains nothing). Ties go to the preferred vCPU, where syscalls cost
- * least (vCPU 0, which serves them without leaving the engine; with remote syscalls another
- * one, whose calls vCPU 0 serves while it polls instead of executing), then to the thread's
- * current vCPU.
+ * once, so spreading them gains nothing). Ties go to vCPU 0, where syscalls are served
+ * without leaving the engine (on KVM: without crossing to vCPU 0 and back), then to the
+ * thread's current vCPU.
  */
-export function placeThread(t: Thread, cpus: readonly CpuState[], exclusive: boolean, preferred: number): number {
+export function placeThread(t: Thread, cpus: readonly CpuState[], exclusive: boolean): number {
   let best = -1, bestLoad = Infinity;
   for (const c of cpus) {
     if (!c.allows(t)) continue;
     const load = c.loadAgainst(t.mm, exclusive);
-    const better = load < bestLoad || (load === bestLoad && best !== preferred && (c.cpu === preferred || c.cpu === t.cpu));
+    const better = load < bestLoad || (load === bestLoad && best !== 0 && c.cpu === t.cpu);
     if (better) [best, bestLoad] = [c.cpu, load];
   }
   return best < 0 ? 0 : best;

@@ -233,7 +233,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
 
   /** Queues t on a vCPU its mask allows: placed afresh, or on its current vCPU when that is still allowed. */
   private enqueue(t: Thread, front: boolean, place: boolean): void {
-    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus, this.exclusive, this.remoteSyscalls ? 1 : KERNEL_CPU);
+    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus, this.exclusive);
     const c = this.cpus[t.cpu];
     c.queue.add(t, front);
     if (c.running && rank(t) > rank(c.running)) this.preempt(c);
@@ -700,10 +700,12 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     engine.exportRegisters(c.slot!.context);
     this.current = null;
     this.startExecuting(c, t);
-    // Polled from before the thread can make its next call: one that finds the flag down leaves through an exit.
+    // Polled from before the thread can make its next call (one that finds the flag down leaves
+    // through an exit), unless this loop has a thread of its own to run: a call that saw the
+    // flag up would wait until the loop lowers it.
     c.remoteSlot = this.remoteSyscalls ? engine.remoteSyscallSlot?.(c.cpu) ?? null : null;
     c.remoteGiveUps = c.remoteSlot?.giveUps ?? 0;
-    if (c.remoteSlot && (this.servingRemote || this.remoteCallsRecent())) this.startServingRemote();
+    if (c.remoteSlot && (this.servingRemote || this.remoteCallsRecent()) && !this.hasWorkHere()) this.startServingRemote();
     c.slot!.assign(mm.id, regions, c.retired);
   }
 

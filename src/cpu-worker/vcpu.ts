@@ -359,17 +359,18 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   /** Runs until the machine shuts down or, with untilPid, until that process has ended. */
   run(untilPid: number | null): void {
     const control = this.kernel.control;
+    const ended = () => untilPid !== null && this.ended.has(untilPid);
     while (Atomics.load(control, Control.STATE) === MachineState.RUNNING) {
+      if (ended()) return;
       this.forwardHostSignals();
       this.monitor?.serve();
       Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
       // Lend before sleeping: a thread queued for an idle vCPU must not wait for an event here.
       this.schedulePass();
-      // Looked at here, not before the pass: a process also ends in it (a thread about to be
-      // lent dies of a signal), and nothing may wake the loop after that.
-      if (untilPid !== null && this.ended.has(untilPid)) return;
       const polling = this.pollLentThreads();
-      const timeoutMs = this.hasWorkHere() || polling ? 0 : this.nextDeadline();
+      // The process can also end in the pass (a thread about to be lent dies of a signal):
+      // nothing would wake the loop after that.
+      const timeoutMs = ended() || this.hasWorkHere() || polling ? 0 : this.nextDeadline();
       if (timeoutMs > 0) this.stopServingRemote();
       if (timeoutMs >= TICK_MS) this.engineKind.idle();
       this.collectWakeups(timeoutMs);

@@ -11,11 +11,6 @@ import { addressOf } from '../kernel/host/libc.js';
 export interface EngineFactory {
   /** Whether LOCK-prefixed instructions are atomic across vCPUs: threads of one address space may then execute at once. */
   readonly atomic: boolean;
-  /**
-   * Whether a thread executing on another vCPU publishes its syscalls for vCPU 0 to serve in
-   * place (KVM on PVM: vCPU 0's engine of its address space gives the RemoteSyscallSlot).
-   */
-  readonly remoteSyscalls: boolean;
   /** owner: the engine of vCPU 0, which holds the address space and maps its memory. */
   create(sink: SyscallSink, owner: boolean): CpuBackend;
   /** The worker is about to sleep for longer than a tick: stop what would wake the host for nothing (KVM: the LAPIC timer). */
@@ -32,7 +27,7 @@ export async function engineFactory(cpu: number, control: Int32Array, memory: Sh
     const { UnicornBackend } = await import('./unicorn-backend.js');
     // The block hook's request word: this vCPU's PREEMPT_REQUEST (see native/preempt.c).
     const preemptRequest = addressOf(control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + cpu);
-    return { atomic: false, remoteSyscalls: false, create: (sink) => new UnicornBackend(sink, preemptRequest), idle: () => {} };
+    return { atomic: false, create: (sink) => new UnicornBackend(sink, preemptRequest), idle: () => {} };
   }
   const [{ KvmBackend }, { KvmVcpu }, { PageTablePool }] = await Promise.all([
     import('./kvm/kvm-backend.js'), import('./kvm/kvm-vcpu.js'), import('./kvm/page-tables.js'),
@@ -42,7 +37,6 @@ export async function engineFactory(cpu: number, control: Int32Array, memory: Sh
   const poolAddress = addressOf(memory);
   return {
     atomic: true,
-    remoteSyscalls: kvm.pvm,
     create(sink, owner) {
       vcpu ??= new KvmVcpu(kvm, cpu, control);
       if (owner) pool ??= new PageTablePool(kvm.area, kvm.kernelBase, (updates) => vcpu!.applyPteUpdates(updates, KERNEL_CR3));

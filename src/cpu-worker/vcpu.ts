@@ -104,7 +104,11 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   readonly ended = new Map<number, number>();
   /** Every process of the machine, by pid. */
   private readonly residents = new Map<number, Process>();
-  /** Threads lent out publish their syscalls for this loop to serve in place (engines.ts; not under --strace, whose lines need each call once). */
+  /**
+   * Whether threads lent out may publish their syscalls for this loop to serve in place, where
+   * their engine has a place for it (CpuBackend.remoteSyscallSlot): not under --strace, whose
+   * lines need each call made once.
+   */
   private readonly remoteSyscalls: boolean;
   /** Whether the slots of the threads lent out say that this loop polls them (RemoteSyscallSlot.setPolling). */
   private servingRemote = false;
@@ -117,7 +121,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   constructor(readonly kernel: WorkerKernel, slots: SharedArrayBuffer, private readonly engineKind: EngineFactory) {
     this.table = buildSyscallTable();
     this.exclusive = !engineKind.atomic;
-    this.remoteSyscalls = engineKind.remoteSyscalls && kernel.cpus > 1 && !kernel.strace;
+    this.remoteSyscalls = !kernel.strace;
     this.waiter = new EventWaiter(kernel.control, KERNEL_CPU);
     this.cpus = Array.from({ length: kernel.cpus }, (_, cpu) => new CpuState(cpu, cpu === KERNEL_CPU ? null : new ExecSlot(slots, cpu), kernel.control));
   }
@@ -395,7 +399,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
    * briefly before sleeping. With remote syscalls, poll their slots and serve their calls for
    * as long as calls keep coming (at most REMOTE_IDLE_MS apart), a slice at a time so that the
    * loop still polls fds and deadlines: returns whether the loop should come back instead of
-   * sleeping. A core spent polling buys the exits: about 30 us each on PVM against 1.5 us.
+   * sleeping. A core spent polling buys the exits: about 30 us each on PVM against about 3 us.
    */
   private pollLentThreads(): boolean {
     if (this.hasWorkHere() || !this.cpus.some((c) => c.slot && c.running)) return false;
@@ -635,8 +639,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     t.cpuMs += now - c.runningSince;
     c.running = null;
     c.runningMm = null;
-    c.remoteSlot?.setPolling(false);
-    c.remoteSlot = null;
+    c.remoteSlot = null; // its flag is down: serveReturns stopped serving before the return
     Atomics.store(this.kernel.control, Control.TICK_WANTED_BASE + c.cpu, 0);
   }
 

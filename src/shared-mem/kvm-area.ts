@@ -117,6 +117,5 @@ export const Stub = {
  */
 export const MAILBOX_VA = 0xffffff7fffffe000n;
 export const MAILBOX_PAGES = 2;
-export const MAILBOX_PML4_SLOT = 510;
 export const SyscallSlot = { BYTES: 128, STATE: 0, POLLING: 4, NR: 8, ARGS: 16, RIP: 64, RFLAGS: 72, RESULT: 80, USER_RSP: 88, GIVE_UPS: 96 } as const;
 export const MailboxState = { IDLE: 0, REQUEST: 1, TAKEN: 2, DONE: 3, DONE_YIELD: 4, DECLINED: 5 } as const;

@@ -16,7 +16,7 @@
 // updates while ffmpeg starts). A grant on a present entry keeps its accessed bit, or the
 // cached translation of the old rights would be forgotten.
 import { Prot } from '../backend.js';
-import { Area, KERNEL_AREA_BYTES, KERNEL_AREA_PHYS, MAILBOX_PAGES, MAILBOX_PML4_SLOT, SyscallSlot } from '../../shared-mem/kvm-area.js';
+import { Area, KERNEL_AREA_BYTES, KERNEL_AREA_PHYS, MAILBOX_PAGES, MAILBOX_VA, SyscallSlot } from '../../shared-mem/kvm-area.js';
 import { Errno, E } from '../../kernel/errno.js';
 
 /** Entry bits, in the low word (NX is bit 31 of the high word). */
@@ -24,6 +24,8 @@ const P = 1, W = 2, U = 4, A = 0x20;
 const NX_HIGH = 0x80000000;
 const TABLE_BYTES = 4096;
 const LOW_ADDRESS_MASK = 0xfffff000;
+/** The indexes of the PML4, PDPT and PD entries that lead to the mailbox's page table, and of its first page's entry there. */
+const [MAILBOX_PML4, MAILBOX_PDPT, MAILBOX_PD, MAILBOX_PTE] = [3, 2, 1, 0].map((level) => Number((MAILBOX_VA >> BigInt(12 + 9 * level)) & 511n));
 /** Retired tables cleaned at once when the free list runs out: one shim run, bounded work. */
 const CLEAN_BATCH = 64;
 
@@ -109,14 +111,14 @@ export class PageTables {
   private mapMailbox(): void {
     const w = this.pool.words;
     let table = this.pml4;
-    for (const index of [MAILBOX_PML4_SLOT, 511, 511]) {
+    for (const index of [MAILBOX_PML4, MAILBOX_PDPT, MAILBOX_PD]) {
       const next = this.newTable();
       writeEntry(w, (table >> 2) + 2 * index, tableLow(next), tableHigh(next));
       table = next;
     }
     for (let page = 0; page < MAILBOX_PAGES; page++) {
       const frame = this.newTable();
-      writeEntry(w, (table >> 2) + 2 * (512 - MAILBOX_PAGES + page), leafLow(KERNEL_AREA_PHYS + frame, Prot.READ | Prot.WRITE), leafHigh(KERNEL_AREA_PHYS + frame, Prot.READ | Prot.WRITE));
+      writeEntry(w, (table >> 2) + 2 * (MAILBOX_PTE + page), leafLow(KERNEL_AREA_PHYS + frame, Prot.READ | Prot.WRITE), leafHigh(KERNEL_AREA_PHYS + frame, Prot.READ | Prot.WRITE));
     }
   }
 
@@ -208,7 +210,7 @@ export class PageTables {
 export function mailboxSlotOffset(words: Uint32Array, cr3: bigint, cpu: number): number {
   let table = Number(cr3) - KERNEL_AREA_PHYS;
   const perPage = TABLE_BYTES / SyscallSlot.BYTES;
-  for (const index of [MAILBOX_PML4_SLOT, 511, 511, 512 - MAILBOX_PAGES + Math.floor(cpu / perPage)]) table = entryTarget(words, (table >> 2) + 2 * index);
+  for (const index of [MAILBOX_PML4, MAILBOX_PDPT, MAILBOX_PD, MAILBOX_PTE + Math.floor(cpu / perPage)]) table = entryTarget(words, (table >> 2) + 2 * index);
   return table + (cpu % perPage) * SyscallSlot.BYTES;
 }
 

@@ -2,7 +2,7 @@
 // the guest's side is the stub in shim.S). On PVM every exit to the host costs about 30 us
 // (../shared/KVM.md), so a thread executing on another vCPU publishes its syscall here and
 // spins while vCPU 0's worker, which holds the kernel state, polls and serves it in place:
-// about 1.5 us for the round trip. The host side is in two places: vCPU 0's worker takes and
+// 2.3-3.5 us for a getppid (PERFORMANCE.md). The host side is in two places: vCPU 0's worker takes and
 // answers requests (server), and the worker running the thread resolves a request that an
 // interrupt caught in the stub (executor).
 import { MailboxState, SyscallSlot } from '../../shared-mem/kvm-area.js';

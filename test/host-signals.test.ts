@@ -1,8 +1,10 @@
 // Signals sent to the starling process reach the guest's first process, and a first process
 // that ignores SIGTERM gets SIGKILL after the grace period, as a container's stop does.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { CLI, cliArgs } from './helpers.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, cliArgs, native, scratchDir } from './helpers.js';
 
 /**
  * Starts a guest shell script and sends sig to starling once the script prints "ready" (its traps
@@ -44,4 +46,21 @@ t.test('the same when the first process sleeps pinned to CPU 1', async (tt) => {
   const r = await stopWith('trap "" TERM; echo ready; exec taskset 2 sleep 100', 'SIGTERM', ['--cpus', '2']);
   tt.equal(r.status, 128 + 9, 'status says SIGKILL');
   tt.ok(r.seconds >= 4.5 && r.seconds < 15, `after the 5 s grace period (${r.seconds} s)`);
+});
+
+// Signals starling's own threads get that are not for the guest: V8's profiler sends SIGPROF
+// to every thread about once a millisecond, and one that lands while a vCPU worker is inside
+// KVM_RUN (or KVM_CREATE_VM) interrupts it. The guest must not notice.
+t.test('a profiler\'s SIGPROF on every thread does not disturb the guest', (tt) => {
+  const dir = scratchDir('sigprof');
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'data'), Buffer.alloc(8 << 20, 'starling'));
+  const expected = native('sha256sum', [join(dir, 'data')]).stdout.split(' ')[0];
+  for (let run = 0; run < 3; run++) {
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`, CLI,
+      ...cliArgs(['run', '--cpus', '2', '--bind', `${dir}:/t`, '--', 'sha256sum', '/t/data'])], { encoding: 'utf8', timeout: 120_000 });
+    tt.equal(r.status, 0, `run ${run + 1} ends well ${r.stderr}`);
+    tt.equal(r.stdout.split(' ')[0], expected, `run ${run + 1} gives the right digest`);
+  }
+  tt.end();
 });

@@ -62,8 +62,18 @@ export const Msr = {
 } as const;
 
 /** ioctl(fd, request, pointer or integer): the result, or -errno. */
+const EINTR = 4;
+
+/**
+ * A KVM ioctl, repeated when a host signal interrupts it (a profiler's SIGPROF makes even
+ * KVM_CREATE_VM fail with EINTR on PVM): all are safe to repeat. KVM_RUN is not issued here
+ * (KvmVcpu.enter): an EINTR there can be a kick.
+ */
 export function ioctl(fd: number, request: number, arg: number = 0): number {
-  return hostSyscall(16, fd, request, arg);
+  for (;;) {
+    const r = hostSyscall(16, fd, request, arg);
+    if (r !== -EINTR) return r;
+  }
 }
 
 /** ioctl that must succeed: failures are bugs or a broken /dev/kvm, reported with the errno. */

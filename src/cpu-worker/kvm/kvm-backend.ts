@@ -122,6 +122,12 @@ export class KvmBackend implements CpuBackend {
       }
       reload = true;
       const rc = v.enter();
+      // A host signal that was no kick of ours (a profiler's SIGPROF, a signal for the process
+      // that the host delivered to this thread): the thread goes on as if nothing happened.
+      if (rc === -EINTR && !v.kickedBySignal) {
+        reload = false;
+        continue;
+      }
       if (rc === -EINTR) {
         v.noteExit(ExitCause.PREEMPT);
         // Kicked before KVM even took our registers: nothing ran, nothing changed.

@@ -352,6 +352,11 @@ export class KvmVcpu {
     Atomics.store(this.control, Control.KVM_TIMER_ON_BASE + this.cpu, 0);
   }
 
+  /** Whether kicks are signals that interrupt KVM_RUN (no irqchip); with one they are MSIs. */
+  get kickedBySignal(): boolean {
+    return !this.kvm.irqchip;
+  }
+
   /** Whether the vCPU stopped in ring 3 (by the synced CS). */
   get inUserMode(): boolean {
     return (this.sregs[Sregs.CS + Seg.SELECTOR] & 3) === 3;

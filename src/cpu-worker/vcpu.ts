@@ -4,8 +4,8 @@
 import { writeSync, openSync } from 'node:fs';
 import { Control, MachineState } from '../shared-mem/layout.js';
 import { Reg, REG_COUNT, type CpuBackend, type StopReason, type SyscallFrame, type SyscallSink } from './backend.js';
-import { engineFactory, type EngineFactory } from './engines.js';
-import type { KvmTask } from './kvm/kvm-vcpu.js';
+import type { EngineFactory } from './engines.js';
+import type { VcpuResult, VcpuTask } from './worker.js';
 import { WorkerKernel } from './kernel-context.js';
 import { buildSyscallTable } from '../kernel/table.js';
 import { dispatch, resume, type SyscallTable } from '../kernel/dispatch.js';
@@ -15,7 +15,7 @@ import { AddressSpace } from '../kernel/mm/address-space.js';
 import { FdTable } from '../kernel/files.js';
 import { Vfs } from '../kernel/vfs/vfs.js';
 import { Strace } from '../kernel/strace.js';
-import { consoleForegroundGroup, openStandardStreams, type GuestConsole } from '../kernel/sys-file.js';
+import { consoleForegroundGroup, openStandardStreams } from '../kernel/sys-file.js';
 import { execImage } from '../kernel/exec/exec.js';
 import { releaseThread } from '../kernel/sys-thread.js';
 import { rank, Policy } from '../kernel/sched/run-queue.js';
@@ -23,7 +23,6 @@ import { publishRseqCpu, restartRseqCriticalSection } from '../kernel/sys-sched.
 import { CpuState, placeThread } from './cpu-state.js';
 import { TICK_MS } from '../shared-mem/preempt.js';
 import { ExecSlot, HAND_OVER_SPIN_MS, MAX_SLOT_REGIONS, SlotState, spinUntil, type EngineRegion } from '../shared-mem/exec-slot.js';
-import { Executor } from './executor.js';
 import { FutexTable } from '../kernel/futex-table.js';
 import { monotonicMs } from '../kernel/sys-time.js';
 import { fireRealTimers, nextRealTimer } from '../kernel/sys-itimer.js';
@@ -32,30 +31,9 @@ import { bit, deliverPending, hasDeliverable, RestartDecision, returnFromSignal,
 import { EventWaiter } from './event-waiter.js';
 import { networkBridge } from '../netbridge/port-map.js';
 import { MonitorAgent, type KernelView } from './monitor-agent.js';
-import type { MessagePort } from 'node:worker_threads';
 import { signalName } from '../kernel/strace.js';
 import type { EventSink } from '../kernel/events.js';
 
-export interface VcpuTask {
-  cpu: number;
-  cpus: number;
-  memory: SharedArrayBuffer;
-  control: SharedArrayBuffer;
-  /** The execution slots (shared-mem/exec-slot.ts) through which vCPU 0 lends threads to the others. */
-  slots: SharedArrayBuffer;
-  bootTimeMs: number;
-  /** Present on the vCPU that starts the machine's first program. */
-  boot: BootSpec | null;
-  /** vCPU 0's end of the monitor's channel (cpu-worker/monitor-agent.ts). */
-  monitor: MessagePort | null;
-  /** The machine's KVM VM with --accel kvm; null for Unicorn. */
-  kvm: KvmTask | null;
-  /** With --console pty (on vCPU 0): the host pty slave that is the guest's console (main/console/). */
-  console: GuestConsole | null;
-}
-
-/** What a vCPU task resolves to: the first program's wait status, or null for the others. */
-export type VcpuResult = { status: number } | { error: string; exitCode: number } | null;
 
 
 /** The vCPU that holds the kernel state: it serves every trap, its own threads' and lent ones'. */
@@ -1020,15 +998,9 @@ function openStrace(spec: BootSpec['strace']): Strace | null {
   return new Strace((line) => writeSync(fd, line + '\n'));
 }
 
-/** The piscina task: one per vCPU, alive for the machine's lifetime. */
-export default async function runVcpu(task: VcpuTask): Promise<VcpuResult> {
+/** vCPU 0's task (worker.ts): boots the kernel and the first program, and runs until it ends. */
+export async function runKernelCpu(task: VcpuTask, boot: BootSpec, engines: EngineFactory): Promise<VcpuResult> {
   const control = new Int32Array(task.control);
-  const engines = await engineFactory(task.cpu, control, task.memory, task.kvm);
-  const boot = task.boot;
-  if (!boot) {
-    new Executor(task.cpu, control, task.slots, engines).run();
-    return null;
-  }
   const vfs = new Vfs(boot.rootfs, boot.binds, { cpus: task.cpus, consolePath: task.console?.hostPath ?? null });
   let vcpu: Vcpu | null = null;
   const futexes = new FutexTable((t) => vcpu!.wake(t));

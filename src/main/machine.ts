@@ -8,7 +8,7 @@ import { requestPreempt } from '../shared-mem/preempt.js';
 import { startTicker } from './ticker.js';
 import { ExecSlot, SLOT_BYTES } from '../shared-mem/exec-slot.js';
 import type { BootSpec } from '../cpu-worker/boot.js';
-import type { VcpuResult, VcpuTask } from '../cpu-worker/vcpu.js';
+import type { VcpuResult, VcpuTask } from '../cpu-worker/worker.js';
 import { MachineMonitor } from './monitor/machine-monitor.js';
 import { RuntimeDirError } from './monitor/runtime-dir.js';
 import type { KvmTask } from '../cpu-worker/kvm/kvm-vcpu.js';
@@ -119,7 +119,7 @@ function showConsole(device: ConsoleDevice): () => void {
   return connectTerminal({ input: (bytes) => device.input(bytes), resize: (size) => device.resize(size) });
 }
 
-const VCPU_WORKER = fileURLToPath(new URL('../cpu-worker/vcpu.js', import.meta.url));
+const VCPU_WORKER = fileURLToPath(new URL('../cpu-worker/worker.js', import.meta.url));
 
 /** The KVM VM for --accel kvm, and for auto when /dev/kvm works (auto says what it chose, and why). */
 function chooseBackend(accel: Accel, memory: SharedArrayBuffer): KvmTask | { error: string } | null {
@@ -138,9 +138,22 @@ function chooseBackend(accel: Accel, memory: SharedArrayBuffer): KvmTask | { err
 
 /** Boots the machine, runs the first program to its end, shuts every vCPU down. */
 export async function runMachine(config: MachineConfig): Promise<MachineOutcome> {
+  // The workers boot (about 35 ms each before they load a module) while the machine is set up.
+  const pool = new Piscina({
+    filename: VCPU_WORKER,
+    minThreads: config.cpus,
+    maxThreads: config.cpus,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: Infinity,
+    maxQueue: config.cpus,
+  });
+  const failed = async (error: string) => {
+    await pool.destroy();
+    return { error, exitCode: 125 };
+  };
   const memory = new SharedArrayBuffer(0, { maxByteLength: config.memBytes });
   const kvm = chooseBackend(config.accel, memory);
-  if (kvm && 'error' in kvm) return { error: kvm.error, exitCode: 125 };
+  if (kvm && 'error' in kvm) return failed(kvm.error);
   const controlBuffer = new SharedArrayBuffer(CONTROL_BYTES);
   const control = new Int32Array(controlBuffer);
   control[Control.NEXT_ID] = 1;
@@ -159,17 +172,10 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     });
   } catch (e) {
     consoleDevice?.close();
-    if (e instanceof RuntimeDirError || e instanceof HostPtyError) return { error: e.message, exitCode: 125 };
+    if (e instanceof RuntimeDirError || e instanceof HostPtyError) return failed(e.message);
+    await pool.destroy();
     throw e;
   }
-  const pool = new Piscina({
-    filename: VCPU_WORKER,
-    minThreads: config.cpus,
-    maxThreads: config.cpus,
-    concurrentTasksPerWorker: 1,
-    idleTimeout: Infinity,
-    maxQueue: config.cpus,
-  });
   const slots = new SharedArrayBuffer(SLOT_BYTES * config.cpus);
   const tasks: Array<Promise<VcpuResult>> = [];
   for (let cpu = 0; cpu < config.cpus; cpu++) {

@@ -140,7 +140,10 @@ export class Registration {
   constructor(readonly name: string) {
     this.dir = ensureRuntimeDir();
     if (liveEntry(this.dir, name)) throw new RuntimeDirError(`a machine called ${name} is already running (see starling ps)`);
-    pruneEventLogs(this.dir);
+    // Once the machine is booting, not before: a test run leaves thousands of logs (an hour's),
+    // and their lstats cost a start-up more than 10 ms.
+    const dir = this.dir;
+    setImmediate(() => pruneEventLogs(dir));
   }
 
   get eventLog(): string {

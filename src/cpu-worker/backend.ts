@@ -74,7 +74,13 @@ export interface CpuBackend {
    */
   readonly mapsPages: boolean;
   newContext(): ThreadContext;
-  saveContext(ctx: ThreadContext): void;
+  /**
+   * Saves the registers into ctx. leaving: the thread leaves the engine (it blocks or is
+   * switched out), so state only this vCPU's worker can read may stay on the CPU until another
+   * thread needs it (KVM: the FPU state, whose KVM_GET_XSAVE and KVM_SET_XSAVE cost as much as
+   * an exit); restoreContext of the same ctx then finds it there.
+   */
+  saveContext(ctx: ThreadContext, leaving?: boolean): void;
   restoreContext(ctx: ThreadContext): void;
   /**
    * The engine's registers as bytes that another engine of the same backend, on another vCPU,

@@ -782,7 +782,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   /** Saves t's registers off the engine and queues it again (front: a preempted FIFO thread keeps its place). */
   private switchOut(t: Thread, engine: CpuBackend, requeue: 'front' | 'back' | 'park'): void {
     t.context ??= engine.newContext();
-    engine.saveContext(t.context);
+    engine.saveContext(t.context, true);
     this.current = null;
     if (requeue === 'park') {
       t.state = 'blocked';

@@ -332,19 +332,31 @@ export class KvmBackend implements CpuBackend {
     if (this.vcpu.fpuOwner === this) this.vcpu.fpuOwner = null;
   }
 
-  saveContext(ctx: ThreadContext): void {
+  saveContext(ctx: ThreadContext, leaving = false): void {
     const c = ctx as KvmContext;
-    this.syncFpu();
     c.regs.set(this.regs);
+    if (leaving && this.vcpu.fpuOwner === this) {
+      // The FPU state stays on the vCPU, as the context's: a thread that blocks and then runs
+      // here again (the usual case) costs no KVM_GET_XSAVE or KVM_SET_XSAVE.
+      this.vcpu.fpuOwner = c;
+      return;
+    }
+    this.syncFpu();
     c.xsave.set(this.xsave);
   }
 
   restoreContext(ctx: ThreadContext): void {
     const c = ctx as KvmContext;
+    // The segment registers are synced only if they change (the same thread coming back keeps
+    // its FS and GS bases; another address space's run on the vCPU shows in userReady).
+    if (c.regs[Reg.FS_BASE] !== this.regs[Reg.FS_BASE] || c.regs[Reg.GS_BASE] !== this.regs[Reg.GS_BASE]) this.sregsStale = true;
     this.regs.set(c.regs);
+    if (this.vcpu.fpuOwner === c) {
+      this.vcpu.fpuOwner = this;
+      return;
+    }
     this.xsave.set(c.xsave);
     this.dropFpu();
-    this.sregsStale = true;
   }
 
   exportRegisters(into: Uint8Array): void {

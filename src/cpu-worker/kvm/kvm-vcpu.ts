@@ -76,7 +76,10 @@ export class KvmVcpu {
   readonly initialXsave: Uint8Array;
   /** Whose user-mode segments are loaded while the vCPU waits in ring 3 at the syscall entry (the fast way back). */
   userReady: object | null = null;
-  /** Whose FPU state the vCPU holds. */
+  /**
+   * Whose FPU state the vCPU holds, newer than that owner's xsave copy: an engine (its current
+   * thread's), or the saved context of a thread that left it (KvmBackend.saveContext).
+   */
   fpuOwner: { xsave: Uint8Array } | null = null;
   /** Addresses of the shim's exits (each an `out`), by what they report. */
   private readonly syscallExit: bigint;

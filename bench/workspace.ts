@@ -9,7 +9,7 @@ import { GUEST_SRC } from './paths.js';
 import { hostCommand, type GuestCommand, type Runner } from './runners.js';
 
 /** bench/guest/NAME.c, compiled with gcc -O2 (dynamically linked against glibc). */
-const PROGRAMS = ['getppid_loop', 'memcpy_loop', 'hello', 'futex_pingpong', 'thread_create', 'fork_exec', 'sleep_loop', 'idle_threads',
+const PROGRAMS = ['getppid_loop', 'memcpy_loop', 'hello', 'futex_pingpong', 'futex_wake_latency', 'thread_create', 'fork_exec', 'sleep_loop', 'idle_threads',
   'compute_procs', 'compute_threads', 'ctx_switch', 'mmap_churn', 'pipe_throughput', 'net_server', 'net_client'];
 
 /** The test pattern the ffmpeg cases transcode and push (H.264, 25 fps). */

@@ -371,9 +371,14 @@ export class AddressSpace {
     // raise SIGBUS on the host when touched (Linux gives the guest SIGBUS; we give zeros).
     const inFile = Math.min(e - s, Math.max(0, pageUp(hostFileSize(v.file.hostFd)) - fileOffset));
     if (inFile <= 0) return;
-    const writable = !v.shared || v.file.writable;
-    const r = hostSyscall(HOST_MMAP, this.hostAddress(v, s), inFile, HOST_PROT_READ | (writable ? HOST_PROT_WRITE : 0),
-      (v.shared ? HOST_MAP_SHARED : HOST_MAP_PRIVATE) | HOST_MAP_FIXED, v.file.hostFd, fileOffset);
+    // Host mappings are all writable: growing guest memory makes the whole pool writable in one
+    // mprotect (V8's), which fails, and kills the machine, if one page of it cannot be. So a
+    // shared mapping of a file opened read-only is private on the host: the guest can never
+    // write it (mprotect gives EACCES), so it is never copied, and it shows the file's pages
+    // as they change, as a shared one does (the vDSO's [vvar] page is one).
+    const hostShared = v.shared && v.file.writable;
+    const r = hostSyscall(HOST_MMAP, this.hostAddress(v, s), inFile, HOST_PROT_READ | HOST_PROT_WRITE,
+      (hostShared ? HOST_MAP_SHARED : HOST_MAP_PRIVATE) | HOST_MAP_FIXED, v.file.hostFd, fileOffset);
     if (r < 0) throw new Errno(-r);
   }
 

@@ -7,7 +7,6 @@
  * blocked thread's state on the vCPU until another thread needs it).
  */
 #define _GNU_SOURCE
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -15,6 +14,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
 #define THREADS 3
 #define ROUNDS 2000
 

@@ -9,6 +9,7 @@ import { addressOf } from '../kernel/host/libc.js';
 import { AddressSpace } from '../kernel/mm/address-space.js';
 import type { NetworkBridge } from '../netbridge/port-map.js';
 import type { EventSink } from '../kernel/events.js';
+import type { VdsoImage } from '../kernel/exec/vdso.js';
 
 /** The Kernel as vCPU 0, which holds every process's kernel state, sees it. */
 export class WorkerKernel implements Kernel {
@@ -28,6 +29,7 @@ export class WorkerKernel implements Kernel {
     readonly scheduler: SchedulerPort,
     readonly network: NetworkBridge,
     readonly events: EventSink,
+    readonly vdso: VdsoImage | null,
   ) {
     const poolBytes = memory.maxByteLength;
     this.pool = new FramePool(memory, control, (bytes) => events.emit({ event: 'pool-exhausted', bytes, poolBytes }));

@@ -17,6 +17,7 @@ import { Vfs } from '../kernel/vfs/vfs.js';
 import { Strace } from '../kernel/strace.js';
 import { consoleForegroundGroup, openStandardStreams } from '../kernel/sys-file.js';
 import { execImage } from '../kernel/exec/exec.js';
+import { VdsoImage } from '../kernel/exec/vdso.js';
 import { releaseThread } from '../kernel/sys-thread.js';
 import { rank, Policy } from '../kernel/sched/run-queue.js';
 import { publishRseqCpu, restartRseqCriticalSection } from '../kernel/sys-sched.js';
@@ -1012,7 +1013,7 @@ export async function runKernelCpu(task: VcpuTask, boot: BootSpec, engines: Engi
       processes: () => vcpu!.processes(), continueProcess: (p) => vcpu!.continueProcess(p),
       interrupt: (t) => vcpu!.interrupt(t), affinityChanged: (t) => vcpu!.affinityChanged(t), quiesce: (mm) => vcpu!.quiesce(mm),
       timersChanged: () => vcpu!.timersChanged(),
-    }, networkBridge(boot.network), events);
+    }, networkBridge(boot.network), events, task.guestClockFd === null ? null : new VdsoImage(task.guestClockFd));
   vcpu = new Vcpu(kernel, task.slots, engines);
   if (task.monitor) vcpu.monitor = new MonitorAgent(task.monitor, control, vcpu);
   vfs.setProcessDirectory(() => ({

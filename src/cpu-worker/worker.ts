@@ -24,6 +24,8 @@ export interface VcpuTask {
   kvm: KvmTask | null;
   /** With --console pty (on vCPU 0): the host pty slave that is the guest's console (main/console/). */
   console: GuestConsole | null;
+  /** On vCPU 0: the memfd holding the [vvar] page that the main thread's GuestClock keeps (null: no vDSO). */
+  guestClockFd: number | null;
 }
 
 /** What a vCPU task resolves to: the first program's wait status, or null for the others. */

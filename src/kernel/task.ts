@@ -9,6 +9,7 @@ import type { Block } from './syscall.js';
 import type { SigInfo } from './signals.js';
 import type { NetworkBridge } from '../netbridge/port-map.js';
 import type { EventSink } from './events.js';
+import type { VdsoImage } from './exec/vdso.js';
 
 /** A guest signal disposition as rt_sigaction stores it (delivery comes with the signals work). */
 export interface SigAction {
@@ -42,6 +43,8 @@ export interface Kernel {
   readonly scheduler: SchedulerPort;
   /** The machine's event log. */
   readonly events: EventSink;
+  /** The vDSO and [vvar] page exec maps into every process (null: none, every clock read is a syscall). */
+  readonly vdso: VdsoImage | null;
   /** Prints a one-line warning to the host's stderr once per key. */
   warnOnce(key: string, message: string): void;
   allocateId(): number;

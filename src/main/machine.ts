@@ -17,6 +17,7 @@ import { ConsoleDevice } from './console/console-device.js';
 import { connectTerminal, terminalSize } from './console/terminal.js';
 import { HostPtyError } from './console/host-pty.js';
 import { formatExitStats } from './exit-stats.js';
+import { GuestClock } from './guest-clock.js';
 
 /** How guest code runs: emulated by Unicorn, on KVM vCPUs, or KVM when it works. */
 export type Accel = 'unicorn' | 'kvm' | 'auto';
@@ -147,7 +148,9 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     idleTimeout: Infinity,
     maxQueue: config.cpus,
   });
+  const clock = new GuestClock();
   const failed = async (error: string) => {
+    clock.stop();
     await pool.destroy();
     return { error, exitCode: 125 };
   };
@@ -173,6 +176,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   } catch (e) {
     consoleDevice?.close();
     if (e instanceof RuntimeDirError || e instanceof HostPtyError) return failed(e.message);
+    clock.stop();
     await pool.destroy();
     throw e;
   }
@@ -182,7 +186,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     const port = cpu === 0 ? monitor.link.agentPort : null;
     const task: VcpuTask = {
       cpu, cpus: config.cpus, memory, control: controlBuffer, slots, bootTimeMs, boot: cpu === 0 ? config.boot : null, monitor: port, kvm,
-      console: cpu === 0 ? consoleDevice?.guestEnd ?? null : null,
+      console: cpu === 0 ? consoleDevice?.guestEnd ?? null : null, guestClockFd: cpu === 0 ? clock.fd : null,
     };
     tasks.push(pool.run(task, { transferList: port ? [port] : [] }));
   }
@@ -203,6 +207,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     outcome = result ?? outcome;
   } finally {
     stopTicker?.();
+    clock.stop();
     stopForwarding();
     grace.cancel();
     Atomics.store(control, Control.STATE, MachineState.SHUTTING_DOWN);

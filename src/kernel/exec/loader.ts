@@ -8,6 +8,8 @@ import { hostSyscall, HostNr, scratch } from '../host/libc.js';
 import { parseElf, NotExecutable, PT_INTERP, PT_LOAD, PT_PHDR, ET_DYN, type ElfImage } from './elf.js';
 import type { Thread } from '../task.js';
 import type { ExecAt } from '../vfs/vfs.js';
+import { VVAR_BYTES } from '../../shared-mem/vvar.js';
+import type { VdsoImage } from './vdso.js';
 
 const AT_FDCWD = -100;
 
@@ -23,7 +25,7 @@ const MAX_ARGS_BYTES = STACK_SIZE / 4;
 const AT = {
   NULL: 0, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9, UID: 11, EUID: 12,
   GID: 13, EGID: 14, PLATFORM: 15, HWCAP: 16, CLKTCK: 17, SECURE: 23, RANDOM: 25, HWCAP2: 26,
-  EXECFN: 31, MINSIGSTKSZ: 51,
+  EXECFN: 31, SYSINFO_EHDR: 33, MINSIGSTKSZ: 51,
 } as const;
 
 /** CPUID.1:EDX of the CPU Unicorn emulates (qemu64); glibc reads HWCAP only for diagnostics. */
@@ -97,7 +99,9 @@ export function loadImage(t: Thread, path: string, argv: string[], envp: string[
         entry = loaded.entry;
       }
       mm.brkStart = mm.brk = main.end;
+      const vdso: Record<number, number> = t.kernel.vdso ? { [AT.SYSINFO_EHDR]: mapVdso(mm, t.kernel.vdso) } : {};
       const stackPointer = buildStack(mm, argv, envp, file.guestPath, {
+        ...vdso,
         [AT.PHDR]: main.phdrAddress, [AT.PHENT]: 56, [AT.PHNUM]: elf.phnum, [AT.PAGESZ]: 4096,
         [AT.BASE]: interpBase, [AT.FLAGS]: 0, [AT.ENTRY]: main.entry, [AT.UID]: 0, [AT.EUID]: 0,
         [AT.GID]: 0, [AT.EGID]: 0, [AT.HWCAP]: HWCAP_QEMU64, [AT.HWCAP2]: 0, [AT.CLKTCK]: 100,
@@ -198,6 +202,17 @@ function mapElf(mm: AddressSpace, elf: ElfImage, file: MappedFile, base: number)
   } finally {
     file.unref();
   }
+}
+
+/**
+ * Maps [vvar] and the vDSO just above it (the vDSO finds the page one page below its ELF
+ * header); returns the vDSO's address.
+ */
+function mapVdso(mm: AddressSpace, vdso: VdsoImage): number {
+  const base = mm.findFree(VVAR_BYTES + elfSpan(vdso.elf));
+  mm.map({ start: base, end: base + VVAR_BYTES, prot: Prot.READ, shared: true, file: vdso.vvar, fileOffset: 0, label: '' });
+  mapElf(mm, vdso.elf, vdso.file, base + VVAR_BYTES);
+  return base + VVAR_BYTES;
 }
 
 /** Lays out the initial stack (System V x86-64 ABI, figure 3.9) and returns the stack pointer. */

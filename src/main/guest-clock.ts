@@ -111,7 +111,7 @@ export class GuestClock {
       error = error > limit ? limit : error < -limit ? -limit : error;
       mult = ((span + error) << SHIFT) / ticks(span);
     }
-    this.before = { ...inForce };
+    this.before = inForce;
     this.after = { mult, tscBase: switchTsc, mono, realOffset: r.real - r.mono };
     this.publish(switchTsc);
   }

@@ -149,9 +149,12 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     maxQueue: config.cpus,
   });
   const clock = new GuestClock();
-  const failed = async (error: string) => {
+  const release = async () => {
     clock.stop();
     await pool.destroy();
+  };
+  const failed = async (error: string) => {
+    await release();
     return { error, exitCode: 125 };
   };
   const memory = new SharedArrayBuffer(0, { maxByteLength: config.memBytes });
@@ -176,8 +179,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
   } catch (e) {
     consoleDevice?.close();
     if (e instanceof RuntimeDirError || e instanceof HostPtyError) return failed(e.message);
-    clock.stop();
-    await pool.destroy();
+    await release();
     throw e;
   }
   const slots = new SharedArrayBuffer(SLOT_BYTES * config.cpus);

@@ -2,6 +2,7 @@
 // and the byte offsets of the structures it reads and writes (checked against the header with
 // offsetof). ioctls go through libc's syscall(2) with pointers into SharedArrayBuffers.
 import { hostSyscall, addressOf } from '../../kernel/host/libc.js';
+import { E } from '../../kernel/errno.js';
 
 export const KVM_API_VERSION = 12;
 
@@ -61,18 +62,15 @@ export const Msr = {
   PVM_LINEAR_ADDRESS_RANGE: 0x4b564df0,
 } as const;
 
-/** ioctl(fd, request, pointer or integer): the result, or -errno. */
-const EINTR = 4;
-
 /**
- * A KVM ioctl, repeated when a host signal interrupts it (a profiler's SIGPROF makes even
- * KVM_CREATE_VM fail with EINTR on PVM): all are safe to repeat. KVM_RUN is not issued here
- * (KvmVcpu.enter): an EINTR there can be a kick.
+ * ioctl(fd, request, pointer or integer): the result, or -errno. Repeated when a host signal
+ * interrupts it (a profiler's SIGPROF makes even KVM_CREATE_VM fail with EINTR on PVM): all are
+ * safe to repeat. KVM_RUN is not issued here (KvmVcpu.enter): an EINTR there can be a kick.
  */
 export function ioctl(fd: number, request: number, arg: number = 0): number {
   for (;;) {
     const r = hostSyscall(16, fd, request, arg);
-    if (r !== -EINTR) return r;
+    if (r !== -E.EINTR) return r;
   }
 }
 

@@ -15,6 +15,7 @@ import type { KvmVcpu } from './kvm-vcpu.js';
 import { PREEMPT_VECTOR, Stub } from '../../shared-mem/kvm-area.js';
 import type { MailboxSlot } from './syscall-mailbox.js';
 import { ExitCause } from '../../shared-mem/kvm-exits.js';
+import { E } from '../../kernel/errno.js';
 
 /** backend.Reg index -> struct kvm_regs index (FS/GS base are segment bases, kept apart). */
 const KVM_REG_OF = [
@@ -23,7 +24,6 @@ const KVM_REG_OF = [
   KvmReg.RIP, KvmReg.RFLAGS,
 ];
 const GPRS = 18;
-const EINTR = 4;
 
 /** Exception frame on the shim's stack, in u64s from RSP at its exit: vector, error code, RIP, CS, RFLAGS, RSP, SS. */
 const Frame = { VECTOR: 0, ERROR: 1, RIP: 2, CS: 3, RFLAGS: 4, RSP: 5 } as const;
@@ -122,13 +122,11 @@ export class KvmBackend implements CpuBackend {
       }
       reload = true;
       const rc = v.enter();
-      // A host signal that was no kick of ours (a profiler's SIGPROF, a signal for the process
-      // that the host delivered to this thread): the thread goes on as if nothing happened.
-      if (rc === -EINTR && !v.kickedBySignal) {
+      if (rc === -E.EINTR) {
         reload = false;
-        continue;
-      }
-      if (rc === -EINTR) {
+        // A host signal that was no kick of ours (a profiler's SIGPROF, a signal for the process
+        // that the host delivered to this thread): the thread goes on as if nothing happened.
+        if (!v.kickedBySignal) continue;
         v.noteExit(ExitCause.PREEMPT);
         // Kicked before KVM even took our registers: nothing ran, nothing changed.
         if (v.takeUnappliedLoad()) return { kind: 'preempted' };
@@ -138,7 +136,6 @@ export class KvmBackend implements CpuBackend {
         // the preemption interrupt makes that immediate; in the shim, its own exit comes first.
         if (!kicked && v.inUserMode) v.queuePreemptInterrupt();
         kicked = true;
-        reload = false;
         continue;
       }
       if (rc < 0) throw new Error(`KVM_RUN: errno ${-rc}`);

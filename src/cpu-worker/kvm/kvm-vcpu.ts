@@ -5,6 +5,7 @@
 import koffi from 'koffi';
 import { fileURLToPath } from 'node:url';
 import { hostSyscall, addressOf } from '../../kernel/host/libc.js';
+import { E } from '../../kernel/errno.js';
 import { Control } from '../../shared-mem/layout.js';
 import { KICK_SIGNAL, TICK_MS } from '../../shared-mem/preempt.js';
 import { Area, KERNEL_CR3, MAILBOX_MAX_UPDATES, PREEMPT_VECTOR, Selector, Shim, Stub } from '../../shared-mem/kvm-area.js';
@@ -40,7 +41,6 @@ const EFER = 0xd01n; // SCE LME LMA NXE
 const SFMASK = 0x47700n; // TF DF IF IOPL AC NT, as Linux
 /** On PVM `syscall` stays in ring 3, where the stub's popfq cannot set IF again: it is left set (shim.S). */
 const SFMASK_PVM = SFMASK & ~0x200n;
-const EINTR = 4;
 /**
  * APIC base MSR with an irqchip: the default base, enabled, in x2APIC mode (the shim programs
  * the timer with wrmsr); vCPU 0 is the bootstrap processor.
@@ -457,7 +457,7 @@ export class KvmVcpu {
       // not yet written, as it counts them down in the mailbox; programming the timer twice is harmless).
       const rc = this.enter();
       this.noteExit(cause);
-      if (rc === -EINTR) continue;
+      if (rc === -E.EINTR) continue;
       if (rc < 0) throw new Error(`KVM_RUN: errno ${-rc}`);
       const exit = this.shimExit();
       if (exit === 'routine') break;

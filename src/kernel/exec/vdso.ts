@@ -17,9 +17,10 @@ export class VdsoImage {
 
   /** vvarFd: the memfd holding the [vvar] page (main/guest-clock.ts). */
   constructor(vvarFd: number) {
-    const bytes = new Uint8Array(readFileSync(VDSO_PATH));
+    const fd = openSync(VDSO_PATH, 'r');
+    const bytes = new Uint8Array(readFileSync(fd));
     this.elf = parseElf(bytes, bytes.length);
-    this.file = new MappedFile(openSync(VDSO_PATH, 'r'), '[vdso]').ref();
+    this.file = new MappedFile(fd, '[vdso]').ref();
     this.vvar = new MappedFile(openSync(`/proc/self/fd/${vvarFd}`, 'r'), '[vvar]').ref();
   }
 }

@@ -28,7 +28,3 @@ void starling_tsc_clock_pair(uint64_t out[4]) {
     out[3] = after - before;
   }
 }
-
-void starling_rdtsc(uint64_t *out) {
-  *out = rdtsc_ordered();
-}

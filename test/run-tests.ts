@@ -16,6 +16,12 @@ const files = readdirSync(here)
   .sort()
   .map((f) => join(here, f));
 
+// With no file to run, tap would look for tests itself and run the TypeScript sources.
+if (files.length === 0) {
+  process.stderr.write(`run-tests: no compiled test file matches ${only.join(', ')}\n`);
+  process.exit(2);
+}
+
 const tapBin = join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
 
 type Totals = { passed: number; failed: number; skipped: number };

@@ -11,6 +11,8 @@ import { addressOf } from '../kernel/host/libc.js';
 export interface EngineFactory {
   /** Whether LOCK-prefixed instructions are atomic across vCPUs: threads of one address space may then execute at once. */
   readonly atomic: boolean;
+  /** Whether threads lent to other vCPUs can have their calls served without an exit (KVM on PVM: the syscall mailbox). */
+  readonly syscallMailbox: boolean;
   /** owner: the engine of vCPU 0, which holds the address space and maps its memory. */
   create(sink: SyscallSink, owner: boolean): CpuBackend;
   /** The worker is about to sleep for longer than a tick: stop what would wake the host for nothing (KVM: the LAPIC timer). */
@@ -27,7 +29,7 @@ export async function engineFactory(cpu: number, control: Int32Array, memory: Sh
     const { UnicornBackend } = await import('./unicorn-backend.js');
     // The block hook's request word: this vCPU's PREEMPT_REQUEST (see native/preempt.c).
     const preemptRequest = addressOf(control.buffer as SharedArrayBuffer) + 4 * (Control.PREEMPT_REQUEST_BASE + cpu);
-    return { atomic: false, create: (sink) => new UnicornBackend(sink, preemptRequest), idle: () => {} };
+    return { atomic: false, syscallMailbox: false, create: (sink) => new UnicornBackend(sink, preemptRequest), idle: () => {} };
   }
   const [{ KvmBackend }, { KvmVcpu }, { PageTablePool }] = await Promise.all([
     import('./kvm/kvm-backend.js'), import('./kvm/kvm-vcpu.js'), import('./kvm/page-tables.js'),
@@ -37,6 +39,7 @@ export async function engineFactory(cpu: number, control: Int32Array, memory: Sh
   const poolAddress = addressOf(memory);
   return {
     atomic: true,
+    syscallMailbox: kvm.pvm,
     create(sink, owner) {
       vcpu ??= new KvmVcpu(kvm, cpu, control);
       if (owner) pool ??= new PageTablePool(kvm.area, kvm.kernelBase, (updates) => vcpu!.applyPteUpdates(updates, KERNEL_CR3));

@@ -84,9 +84,9 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   /** Every process of the machine, by pid. */
   private readonly residents = new Map<number, Process>();
   /**
-   * Whether threads lent out may publish their syscalls for this loop to serve in place, where
-   * their engine has a place for it (CpuBackend.remoteSyscallSlot): not under --strace, whose
-   * lines need each call made once.
+   * Whether threads lent out may publish their syscalls for this loop to serve in place (KVM
+   * on PVM: CpuBackend.remoteSyscallSlot): not under --strace, whose lines need each call
+   * made once.
    */
   private readonly remoteSyscalls: boolean;
   /** Whether the slots of the threads lent out say that this loop polls them (RemoteSyscallSlot.setPolling). */
@@ -100,7 +100,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   constructor(readonly kernel: WorkerKernel, slots: SharedArrayBuffer, private readonly engineKind: EngineFactory) {
     this.table = buildSyscallTable();
     this.exclusive = !engineKind.atomic;
-    this.remoteSyscalls = !kernel.strace;
+    this.remoteSyscalls = engineKind.syscallMailbox && !kernel.strace;
     this.waiter = new EventWaiter(kernel.control, KERNEL_CPU);
     this.cpus = Array.from({ length: kernel.cpus }, (_, cpu) => new CpuState(cpu, cpu === KERNEL_CPU ? null : new ExecSlot(slots, cpu), kernel.control));
   }
@@ -110,16 +110,24 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   syscall(frame: SyscallFrame): number | null {
     const t = this.current!;
     this.countSyscall(this.cpus[KERNEL_CPU], t, frame.nr);
+    const servable = this.servableInPlace(t, frame.nr, frame.args);
     const r = dispatch(this.table, t, frame.nr, frame.args);
     this.wakeFdWaitersAfter(frame.nr);
+    t.trapMix.note(servable && typeof r === 'number');
     if (typeof r !== 'number') {
       if (r.kind === 'block') t.parkedNr = frame.nr;
       this.pending = r;
       return null;
     }
-    // Leave the engine so that a reschedule happens, a signal is delivered, or another vCPU gets the address space, right away.
-    if (this.rescheduleRequested || this.lendPending || hasDeliverable(t) || this.tokenWanted.has(t.mm)) t.engine!.stopFromHook();
+    // Leave the engine so that a reschedule happens, a signal is delivered, another vCPU gets
+    // the address space, or t moves to an idle vCPU, right away.
+    if (this.rescheduleRequested || this.lendPending || hasDeliverable(t) || this.tokenWanted.has(t.mm) || this.movesOut(t)) t.engine!.stopFromHook();
     return r;
+  }
+
+  /** Whether the mailbox would serve this call without an exit, were t lent (asked before the call: the condition reads its arguments). */
+  private servableInPlace(t: Thread, nr: number, args: readonly number[]): boolean {
+    return this.remoteSyscalls && (this.table.get(nr)?.remote?.(t, args) ?? false);
   }
 
   /**
@@ -136,6 +144,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   }
 
   regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean {
+    this.current!.trapMix.note(false);
     const t = this.current!;
     return t.mm.engineFault(t.engine!, addr, access);
   }
@@ -213,6 +222,29 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   }
 
   // ---- Placement ----
+
+  /**
+   * Whether t, executing on vCPU 0, goes on on an idle vCPU instead (t's vCPU is set; the
+   * caller leaves the engine): its traps are mostly calls the mailbox serves there (TrapMix),
+   * and nothing else needs vCPU 0, whose loop then serves them.
+   */
+  private movesOut(t: Thread): boolean {
+    if (!t.trapMix.favoursMailbox || this.hasWorkHere()) return false;
+    const idle = this.cpus.find((c) => c.slot && !c.running && c.queue.size === 0 && c.allows(t));
+    if (!idle) return false;
+    t.cpu = idle.cpu;
+    this.lastRemoteCallAt = performance.now(); // its calls come to the mailbox from now on: poll for them
+    return true;
+  }
+
+  /**
+   * Whether t, lent and back with a trap, goes on on vCPU 0: nothing else needs vCPU 0, and
+   * t's traps cost less there (without a mailbox, all of them do).
+   */
+  private comesHome(t: Thread): boolean {
+    const home = this.cpus[KERNEL_CPU];
+    return t.trapMix.favoursKernelCpu && home.allows(t) && !home.running && !this.hasWorkHere();
+  }
 
   /** Queues t on a vCPU its mask allows: placed afresh, or on its current vCPU when that is still allowed. */
   private enqueue(t: Thread, front: boolean, place: boolean): void {
@@ -452,6 +484,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
       return true;
     }
     this.countSyscall(c, t, f.nr);
+    t.trapMix.note(true);
     this.wakeFdWaitersAfter(f.nr);
     slot.answer(r, hasDeliverable(t) || Atomics.load(this.kernel.control, Control.PREEMPT_REQUEST_BASE + c.cpu) !== 0);
     return true;
@@ -723,6 +756,8 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
       // A mapping newer than the vCPU's region list: send it again, or (shared page tables) map it here.
       if (engine.sharedMappings) mm.engineFault(engine, stop.addr, stop.access);
       else c.sentLayouts.delete(mm.id);
+      t.trapMix.note(false);
+      if (this.comesHome(t)) t.cpu = KERNEL_CPU;
       this.switchOut(t, engine, 'front');
     } else {
       this.afterStop(t, engine, stop);
@@ -742,9 +777,12 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     engine.setReg(Reg.RIP, next - 2n);
     this.rescheduleRequested = false;
     this.countSyscall(this.cpus[t.cpu], t, nr);
+    const servable = this.servableInPlace(t, nr, args);
     const r = dispatch(this.table, t, nr, args);
     this.wakeFdWaitersAfter(nr);
     engine.setReg(Reg.RIP, next);
+    t.trapMix.note(servable && typeof r === 'number');
+    if (this.comesHome(t)) t.cpu = KERNEL_CPU;
     if (typeof r !== 'number' && r.kind === 'block') t.parkedNr = nr;
     if (this.settle(t, engine, r)) this.switchOut(t, engine, this.rescheduleRequested ? 'back' : 'front');
   }

@@ -4,6 +4,7 @@ import type { FdTable } from './files.js';
 import type { Vfs } from './vfs/vfs.js';
 import type { Strace } from './strace.js';
 import type { CpuBackend, ThreadContext } from '../cpu-worker/backend.js';
+import { TrapMix } from './sched/trap-mix.js';
 import type { FutexTable } from './futex-table.js';
 import type { Block } from './syscall.js';
 import type { SigInfo } from './signals.js';
@@ -198,6 +199,8 @@ export class Thread {
   cpu = 0;
   /** The cpu last written to the thread's rseq area. */
   rseqCpu = -1;
+  /** Its recent traps, by what they cost where (placement). */
+  readonly trapMix = new TrapMix();
   /** comm: 15 bytes at most (PR_SET_NAME). */
   name: string;
   /** Milliseconds spent executing guest code, and syscalls made: what the monitor shows. */

@@ -13,9 +13,9 @@ const exe = join(dir, 'trap_placement');
 const built = native('gcc', ['-O1', '-Wall', '-o', exe, join(ROOT, 'test', 'guest-extra', 'trap_placement.c')]);
 const mailbox = ACCEL === 'kvm' && existsSync('/sys/module/kvm_pvm');
 
-function cpuOf(mode: string): string {
-  const r = starling(['run', '--cpus', '2', '--bind', `${dir}:/t`, '--', '/t/trap_placement', mode]);
-  return r.status === 0 ? r.stdout.trim() : `exit ${r.status}: ${r.stderr.trim()}`;
+function run(mode: string, extra: string[] = []): { cpu: string; stderr: string } {
+  const r = starling(['run', '--cpus', '2', ...extra, '--bind', `${dir}:/t`, '--', '/t/trap_placement', mode]);
+  return { cpu: r.status === 0 ? r.stdout.trim() : `exit ${r.status}: ${r.stderr.trim()}`, stderr: r.stderr };
 }
 
 t.test('the program builds', (tt) => {
@@ -23,13 +23,27 @@ t.test('the program builds', (tt) => {
   tt.end();
 });
 
+// With the mailbox, moving pays only while vCPU 0's worker gets a host CPU to poll with: on a
+// busy host (the suite runs two files at once) its calls give up waiting and cross as exits,
+// and the thread comes back to vCPU 0. So, as in the mailbox test, at least one of three runs
+// must show the move: calls served in place on vCPU 1, where nothing else ever ran.
 t.test('a thread making mailbox calls', (tt) => {
-  const want = mailbox ? '1' : '0';
-  for (let run = 1; run <= 3; run++) tt.equal(cpuOf('calls'), want, `run ${run}: ends on vCPU ${want} (${mailbox ? 'served in place there' : 'no mailbox: vCPU 0 serves its calls cheapest'})`);
+  if (mailbox) {
+    let served = 0;
+    for (let i = 1; i <= 3 && served === 0; i++) {
+      const r = run('calls', ['--exit-stats']);
+      tt.match(r.cpu, /^[01]$/, `run ${i}: ends on a vCPU of the machine`);
+      const m = /^1\s+syscalls served in place, without an exit \(the mailbox\): (\d+)$/m.exec(r.stderr);
+      served = m ? Number(m[1]) : 0;
+    }
+    tt.ok(served > 0, `moved to vCPU 1, where the mailbox served ${served} of its calls`);
+  } else {
+    for (let i = 1; i <= 3; i++) tt.equal(run('calls').cpu, '0', `run ${i}: stays on vCPU 0, which serves its calls cheapest without a mailbox`);
+  }
   tt.end();
 });
 
 t.test('a forked child that maps memory while its parent waits', (tt) => {
-  for (let run = 1; run <= 3; run++) tt.equal(cpuOf('child'), '0', `run ${run}: runs on vCPU 0, not across from vCPU 1`);
+  for (let i = 1; i <= 3; i++) tt.equal(run('child').cpu, '0', `run ${i}: runs on vCPU 0, not across from vCPU 1`);
   tt.end();
 });

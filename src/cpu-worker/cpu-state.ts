@@ -96,15 +96,17 @@ export class CpuState {
  * competes with (with the execution token, threads of one address space never execute at
  * once, so spreading them gains nothing). Ties go to vCPU 0, where syscalls are served
  * without leaving the engine (on KVM: without crossing to vCPU 0 and back), then to the
- * thread's current vCPU.
+ * thread's current vCPU; with kernelCpuLast (a thread whose calls the KVM syscall mailbox
+ * serves: TrapMix), to its current vCPU, then to any but vCPU 0, which then serves them.
  */
-export function placeThread(t: Thread, cpus: readonly CpuState[], exclusive: boolean): number {
+export function placeThread(t: Thread, cpus: readonly CpuState[], exclusive: boolean, kernelCpuLast: boolean): number {
+  const favoured = kernelCpuLast ? (cpu: number) => cpu !== 0 : (cpu: number) => cpu === 0;
   let best = -1, bestLoad = Infinity;
   for (const c of cpus) {
     if (!c.allows(t)) continue;
     const load = c.loadAgainst(t.mm, exclusive);
-    const better = load < bestLoad || (load === bestLoad && best !== 0 && c.cpu === t.cpu);
-    if (better) [best, bestLoad] = [c.cpu, load];
+    const tieWon = best < 0 || (!favoured(best) && favoured(c.cpu)) || (favoured(best) === favoured(c.cpu) && best !== t.cpu && c.cpu === t.cpu);
+    if (load < bestLoad || (load === bestLoad && tieWon)) [best, bestLoad] = [c.cpu, load];
   }
   return best < 0 ? 0 : best;
 }

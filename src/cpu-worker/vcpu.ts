@@ -22,6 +22,7 @@ import { releaseThread } from '../kernel/sys-thread.js';
 import { rank, Policy } from '../kernel/sched/run-queue.js';
 import { publishRseqCpu, restartRseqCriticalSection } from '../kernel/sys-sched.js';
 import { CpuState, placeThread } from './cpu-state.js';
+import { TrapKind } from '../kernel/sched/trap-mix.js';
 import { TICK_MS } from '../shared-mem/preempt.js';
 import { ExecSlot, HAND_OVER_SPIN_MS, MAX_SLOT_REGIONS, SlotState, spinUntil, type EngineRegion } from '../shared-mem/exec-slot.js';
 import { FutexTable } from '../kernel/futex-table.js';
@@ -113,7 +114,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     const servable = this.servableInPlace(t, frame.nr, frame.args);
     const r = dispatch(this.table, t, frame.nr, frame.args);
     this.wakeFdWaitersAfter(frame.nr);
-    t.trapMix.note(servable && typeof r === 'number');
+    t.trapMix.noteCall(servable, r);
     if (typeof r !== 'number') {
       if (r.kind === 'block') t.parkedNr = frame.nr;
       this.pending = r;
@@ -144,7 +145,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   }
 
   regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean {
-    this.current!.trapMix.note(false);
+    this.current!.trapMix.note(TrapKind.OTHER);
     const t = this.current!;
     return t.mm.engineFault(t.engine!, addr, access);
   }
@@ -248,7 +249,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
 
   /** Queues t on a vCPU its mask allows: placed afresh, or on its current vCPU when that is still allowed. */
   private enqueue(t: Thread, front: boolean, place: boolean): void {
-    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus, this.exclusive);
+    if (place || !this.cpus[t.cpu].allows(t)) t.cpu = placeThread(t, this.cpus, this.exclusive, this.remoteSyscalls && t.trapMix.favoursMailbox);
     const c = this.cpus[t.cpu];
     c.queue.add(t, front);
     if (c.running && rank(t) > rank(c.running)) this.preempt(c);
@@ -414,9 +415,8 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
    */
   private pollLentThreads(): boolean {
     if (this.hasWorkHere() || !this.cpus.some((c) => c.slot && c.running)) return false;
-    const returned = () => this.cpus.some((c) => c.slot?.state === SlotState.RETURNED);
     if (!this.cpus.some((c) => c.remoteSlot) || !this.remoteCallsRecent()) {
-      spinUntil(returned, HAND_OVER_SPIN_MS);
+      spinUntil(() => this.anyReturned(), HAND_OVER_SPIN_MS);
       return false;
     }
     this.startServingRemote();
@@ -427,7 +427,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
         this.lastRemoteCallAt = performance.now();
         this.remoteBackoffMs = REMOTE_BACKOFF_MIN_MS;
       }
-      if (this.hasWorkHere() || this.cpus.some((c) => c.slot && !c.running && c.queue.size > 0)) return true;
+      if (this.hasWorkHere() || this.anyIdleWithWork()) return true;
       if (performance.now() >= until) return this.remoteCallsRecent();
     }
   }
@@ -484,16 +484,32 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
       return true;
     }
     this.countSyscall(c, t, f.nr);
-    t.trapMix.note(true);
+    t.trapMix.note(TrapKind.MAILBOX);
     this.wakeFdWaitersAfter(f.nr);
     slot.answer(r, hasDeliverable(t) || Atomics.load(this.kernel.control, Control.PREEMPT_REQUEST_BASE + c.cpu) !== 0);
     return true;
   }
 
+  // The polling loop asks these millions of times a second: they allocate nothing (no
+  // iterator, no closure), as the collections that garbage caused kept the worker from
+  // answering lent threads in time (give-ups).
+
   /** Whether the loop has something to do without waiting: a thread to run here, or a lent one back. */
   private hasWorkHere(): boolean {
-    for (const t of this.cpus[KERNEL_CPU].queue) if (this.mayTake(this.cpus[KERNEL_CPU], t)) return true;
-    return this.cpus.some((c) => c.slot?.state === SlotState.RETURNED);
+    const here = this.cpus[KERNEL_CPU];
+    if (here.queue.size > 0) for (const t of here.queue) if (this.mayTake(here, t)) return true;
+    return this.anyReturned();
+  }
+
+  private anyReturned(): boolean {
+    for (let i = 1; i < this.cpus.length; i++) if (this.cpus[i].slot!.state === SlotState.RETURNED) return true;
+    return false;
+  }
+
+  /** Whether a vCPU other than this one has a thread queued and none running: the loop should lend it. */
+  private anyIdleWithWork(): boolean {
+    for (let i = 1; i < this.cpus.length; i++) if (!this.cpus[i].running && this.cpus[i].queue.size > 0) return true;
+    return false;
   }
 
   /**
@@ -590,7 +606,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     // thread that never traps would otherwise keep them waiting.
     const control = this.kernel.control;
     Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 0);
-    const waiting = this.cpus.some((d) => d.slot?.state === SlotState.RETURNED)
+    const waiting = this.anyReturned()
       || Atomics.load(control, Control.HOST_SIGNALS) !== 0 || Atomics.load(control, Control.MONITOR_REQUEST) !== 0;
     if (waiting) Atomics.store(control, Control.PREEMPT_REQUEST_BASE + KERNEL_CPU, 1);
     const stop = engine.run();
@@ -756,7 +772,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
       // A mapping newer than the vCPU's region list: send it again, or (shared page tables) map it here.
       if (engine.sharedMappings) mm.engineFault(engine, stop.addr, stop.access);
       else c.sentLayouts.delete(mm.id);
-      t.trapMix.note(false);
+      t.trapMix.note(TrapKind.OTHER);
       if (this.comesHome(t)) t.cpu = KERNEL_CPU;
       this.switchOut(t, engine, 'front');
     } else {
@@ -777,11 +793,12 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     engine.setReg(Reg.RIP, next - 2n);
     this.rescheduleRequested = false;
     this.countSyscall(this.cpus[t.cpu], t, nr);
-    const servable = this.servableInPlace(t, nr, args);
     const r = dispatch(this.table, t, nr, args);
     this.wakeFdWaitersAfter(nr);
     engine.setReg(Reg.RIP, next);
-    t.trapMix.note(servable && typeof r === 'number');
+    // It crossed, whatever it was: a call the mailbox could serve comes this way when vCPU 0
+    // was busy or away (a give-up), and then costs what any other trap does.
+    t.trapMix.noteCall(false, r);
     if (this.comesHome(t)) t.cpu = KERNEL_CPU;
     if (typeof r !== 'number' && r.kind === 'block') t.parkedNr = nr;
     if (this.settle(t, engine, r)) this.switchOut(t, engine, this.rescheduleRequested ? 'back' : 'front');

@@ -100,13 +100,15 @@ export class CpuState {
  * serves: TrapMix), to its current vCPU, then to any but vCPU 0, which then serves them.
  */
 export function placeThread(t: Thread, cpus: readonly CpuState[], exclusive: boolean, kernelCpuLast: boolean): number {
-  const favoured = kernelCpuLast ? (cpu: number) => cpu !== 0 : (cpu: number) => cpu === 0;
+  // Among equal loads the lowest of these wins, then the lowest vCPU number.
+  const tieOrder = kernelCpuLast
+    ? (cpu: number) => (cpu === 0 ? 2 : cpu === t.cpu ? 0 : 1)
+    : (cpu: number) => (cpu === 0 ? 0 : cpu === t.cpu ? 1 : 2);
   let best = -1, bestLoad = Infinity;
   for (const c of cpus) {
     if (!c.allows(t)) continue;
     const load = c.loadAgainst(t.mm, exclusive);
-    const tieWon = best < 0 || (!favoured(best) && favoured(c.cpu)) || (favoured(best) === favoured(c.cpu) && best !== t.cpu && c.cpu === t.cpu);
-    if (load < bestLoad || (load === bestLoad && tieWon)) [best, bestLoad] = [c.cpu, load];
+    if (load < bestLoad || (load === bestLoad && tieOrder(c.cpu) < tieOrder(best))) [best, bestLoad] = [c.cpu, load];
   }
   return best < 0 ? 0 : best;
 }

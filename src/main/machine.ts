@@ -209,7 +209,6 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     outcome = result ?? outcome;
   } finally {
     stopTicker?.();
-    clock.stop();
     stopForwarding();
     grace.cancel();
     Atomics.store(control, Control.STATE, MachineState.SHUTTING_DOWN);
@@ -217,7 +216,7 @@ export async function runMachine(config: MachineConfig): Promise<MachineOutcome>
     ringDoorbell(control, 0);
     for (let cpu = 1; cpu < config.cpus; cpu++) new ExecSlot(slots, cpu).wake();
     await Promise.allSettled(tasks);
-    await pool.destroy();
+    await release();
     disconnectTerminal?.();
     consoleDevice?.close();
     await monitor.close(outcome);

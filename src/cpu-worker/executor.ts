@@ -9,6 +9,7 @@ import { TICK_MS, requestPreempt } from '../shared-mem/preempt.js';
 import type { CpuBackend, SyscallFrame, SyscallSink } from './backend.js';
 import type { EngineFactory } from './engines.js';
 import { allows, EngineMappings, regionAt } from '../kernel/mm/engine-mappings.js';
+import { IdlePoll } from './idle-poll.js';
 
 const KERNEL_CPU = 0;
 
@@ -41,27 +42,51 @@ export class Executor implements SyscallSink {
   private readonly slot: ExecSlot;
   private readonly spaces = new Map<number, LentSpace>();
   private space: LentSpace | null = null;
+  private readonly poll = new IdlePoll();
 
   constructor(private readonly cpu: number, private readonly control: Int32Array, slots: SharedArrayBuffer, private readonly engineKind: EngineFactory) {
     this.slot = new ExecSlot(slots, cpu);
   }
 
-  /**
-   * Runs lent threads until the machine shuts down. Between them it polls briefly (a served
-   * syscall comes back within microseconds), then sleeps; after a tick without work it goes
-   * idle, so that a vCPU with nothing to run costs the host nothing.
-   */
+  /** Runs lent threads until the machine shuts down. */
   run(): void {
-    const slot = this.slot;
-    const running = () => Atomics.load(this.control, Control.STATE) === MachineState.RUNNING;
-    while (running()) {
-      if (slot.state === SlotState.ASSIGNED) this.runLent();
-      else if (!spinUntil(() => slot.state === SlotState.ASSIGNED, HAND_OVER_SPIN_MS) && !slot.awaitAssignment(TICK_MS) && running()) {
-        this.engineKind.idle();
-        slot.awaitAssignment(Infinity);
-      }
+    while (this.running()) {
+      if (this.slot.state === SlotState.ASSIGNED) this.runLent();
+      else this.awaitThread();
     }
     for (const s of this.spaces.values()) s.engine.dispose();
+  }
+
+  private running(): boolean {
+    return Atomics.load(this.control, Control.STATE) === MachineState.RUNNING;
+  }
+
+  /**
+   * Between threads: polls briefly (a served syscall's thread comes back within microseconds),
+   * then sleeps; when vCPU 0 expects a wake for this vCPU (the thread it ran waits for another
+   * thread), polls for it up to the adaptive window (IdlePoll). After a tick without work it
+   * goes idle, so that a vCPU with nothing to run costs the host nothing.
+   */
+  private awaitThread(): void {
+    const slot = this.slot, since = performance.now();
+    if (spinUntil(() => slot.state === SlotState.ASSIGNED, HAND_OVER_SPIN_MS)) return;
+    let polled = false, idle = false;
+    while (this.running()) {
+      if (!polled && slot.wakeExpected) {
+        polled = true;
+        if (spinUntil(() => slot.state === SlotState.ASSIGNED, this.poll.windowMs - (performance.now() - since))) {
+          return this.poll.note(performance.now() - since, true);
+        }
+      }
+      if (slot.awaitAssignment(idle ? Infinity : TICK_MS)) {
+        if (polled) this.poll.note(performance.now() - since, false);
+        return;
+      }
+      if (!idle && performance.now() - since >= TICK_MS) {
+        this.engineKind.idle();
+        idle = true;
+      }
+    }
   }
 
   private runLent(): void {

@@ -778,6 +778,7 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
     } else {
       this.afterStop(t, engine, stop);
     }
+    if (waitsForThread(t)) slot.expectWake();
     this.retireIfReplaced(t, mm);
   }
 
@@ -1094,6 +1095,16 @@ export async function runKernelCpu(task: VcpuTask, boot: BootSpec, engines: Engi
   vcpu.run(pid);
   const status = vcpu.ended.get(pid);
   return status === undefined ? { error: 'the machine shut down before the program ended', exitCode: 125 } : { status };
+}
+
+/**
+ * Whether t waits for another thread of the guest to wake it: a futex or an event (a child's
+ * exit, a signal) without a timeout. Its vCPU may poll for that wake (idle-poll.ts); a timed
+ * wait is woken by vCPU 0's own clock, which polling would not make sooner.
+ */
+function waitsForThread(t: Thread): boolean {
+  const wait = t.state === 'blocked' ? t.parked?.wait : undefined;
+  return wait !== undefined && (wait.kind === 'futex' || wait.kind === 'event') && wait.deadline === undefined;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -31,8 +31,16 @@ const I = {
   /** Address spaces that no longer exist: the vCPU drops its engines for them. */
   RETIRED_COUNT: 7,
   RETIRED_IDS: 8,
+  /**
+   * 1 when the thread that came back from this slot waits for another thread of the guest, so
+   * that the slot's vCPU may poll for the wake (cpu-worker/idle-poll.ts). vCPU 0 clears it with
+   * the release and sets it (and notifies STATE) once the return is served.
+   */
+  WAKE_EXPECTED: 68,
 } as const;
 const MAX_RETIRED = 56;
+/** Int32 words before the registers (the float fields below sit at words 64-67). */
+const WORDS = 128;
 /**
  * A syscall served for a lent thread comes back in a few microseconds, much less than a
  * sleep and wake-up across threads costs (about 10 us each way here): both sides poll for
@@ -78,7 +86,7 @@ export class ExecSlot {
 
   constructor(buffer: SharedArrayBuffer, cpu: number) {
     const base = cpu * SLOT_BYTES;
-    this.words = new Int32Array(buffer, base, 64);
+    this.words = new Int32Array(buffer, base, WORDS);
     this.doubles = new Float64Array(buffer, base, SLOT_BYTES / 8);
     this.context = new Uint8Array(buffer, base + CONTEXT_OFFSET, MAX_CONTEXT_BYTES);
   }
@@ -103,8 +111,7 @@ export class ExecSlot {
     Atomics.notify(this.words, I.STATE);
   }
 
-  /** The slot's vCPU: sleeps until an assignment comes (or timeoutMs pass, or wake() is called). */
-  /** Waits up to timeoutMs for a thread (or a wake); returns whether one is assigned. */
+  /** The slot's vCPU: waits up to timeoutMs for a thread (or a wake, or expectWake); returns whether one is assigned. */
   awaitAssignment(timeoutMs: number): boolean {
     const s = Atomics.load(this.words, I.STATE);
     if (s !== SlotState.ASSIGNED) Atomics.wait(this.words, I.STATE, s, timeoutMs);
@@ -170,7 +177,20 @@ export class ExecSlot {
 
   /** vCPU 0: the slot is free for the next assignment. */
   release(): void {
+    Atomics.store(this.words, I.WAKE_EXPECTED, 0);
     Atomics.store(this.words, I.STATE, SlotState.IDLE);
+  }
+
+  /** vCPU 0, once the return is served: the thread waits for another thread's wake (unless the slot is taken again already). */
+  expectWake(): void {
+    if (Atomics.load(this.words, I.STATE) !== SlotState.IDLE) return;
+    Atomics.store(this.words, I.WAKE_EXPECTED, 1);
+    Atomics.notify(this.words, I.STATE);
+  }
+
+  /** The slot's vCPU, idle: whether vCPU 0 expects a wake for it (expectWake). */
+  get wakeExpected(): boolean {
+    return Atomics.load(this.words, I.WAKE_EXPECTED) === 1 && Atomics.load(this.words, I.STATE) === SlotState.IDLE;
   }
 
   /** vCPU 0: waits (at most timeoutMs) until the lent thread has come back. */

@@ -29,20 +29,22 @@ t.test('waits longer than the maximum shrink it, down to the hand-over spin', (t
 t.test('vCPU 0 expects a wake through the slot only while it is free', (tt) => {
   const slots = new SharedArrayBuffer(2 * SLOT_BYTES);
   const kernelSide = new ExecSlot(slots, 1), vcpuSide = new ExecSlot(slots, 1);
+  /** The assigned thread runs, traps, and vCPU 0 takes it back. */
+  const trapAndRelease = () => {
+    vcpuSide.markRunning();
+    vcpuSide.giveBack({ kind: 'trap' });
+    kernelSide.release();
+  };
   kernelSide.assign(1, null, []);
   kernelSide.expectWake();
   tt.notOk(vcpuSide.wakeExpected, 'not while a thread is assigned');
-  vcpuSide.markRunning();
-  vcpuSide.giveBack({ kind: 'trap' });
-  kernelSide.release();
+  trapAndRelease();
   tt.notOk(vcpuSide.wakeExpected, 'not before the return is served');
   kernelSide.expectWake();
   tt.ok(vcpuSide.wakeExpected, 'once the thread waits for another');
   kernelSide.assign(1, null, []);
   tt.notOk(vcpuSide.wakeExpected, 'and no longer once a thread is assigned');
-  vcpuSide.markRunning();
-  vcpuSide.giveBack({ kind: 'trap' });
-  kernelSide.release();
+  trapAndRelease();
   tt.notOk(vcpuSide.wakeExpected, 'the next release clears it');
   tt.end();
 });

@@ -145,8 +145,8 @@ class Vcpu implements SyscallSink, SchedulerPort, KernelView {
   }
 
   regionFault(addr: number, access: 'read' | 'write' | 'exec'): boolean {
-    this.current!.trapMix.note(TrapKind.OTHER);
     const t = this.current!;
+    t.trapMix.note(TrapKind.OTHER);
     return t.mm.engineFault(t.engine!, addr, access);
   }
 
